@@ -1,0 +1,3 @@
+import { assertNodeVersion } from '../node-version.ts';
+
+assertNodeVersion('the test suite');

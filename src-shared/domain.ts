@@ -1,0 +1,135 @@
+/**
+ * Domain vocabulary shared by every layer: stages, item states, job statuses,
+ * the closed list of error codes, and the shapes that describe jobs to a UI.
+ */
+
+/** The three stages of an import job, in the order they run. */
+export const STAGES = ['scan', 'thumbnail', 'cache'] as const;
+export type StageName = (typeof STAGES)[number];
+
+/** The generated outputs of an image. Each has a stage of the same name. */
+export const VARIANTS = ['thumbnail', 'cache'] as const;
+export type Variant = (typeof VARIANTS)[number];
+
+/** Life of one (stage, image) item: pending → running → done | skipped | failed. */
+export const ITEM_STATES = ['pending', 'running', 'done', 'skipped', 'failed'] as const;
+export type ItemState = (typeof ITEM_STATES)[number];
+
+export const JOB_STATUSES = [
+  'queued',
+  'running',
+  'paused',
+  'completed',
+  'completed_with_errors',
+  'cancelled',
+  'failed',
+] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** Statuses after which a job does no more work unless the user retries it. */
+export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = [
+  'completed',
+  'completed_with_errors',
+  'cancelled',
+  'failed',
+];
+
+export function isTerminal(status: JobStatus): boolean {
+  return TERMINAL_JOB_STATUSES.includes(status);
+}
+
+/** Per-stage counters. Invariant: total = pending + running + done + skipped + failed. */
+export interface StageCounters {
+  total: number;
+  pending: number;
+  running: number;
+  done: number;
+  skipped: number;
+  failed: number;
+}
+
+export const EMPTY_COUNTERS: Readonly<StageCounters> = Object.freeze({
+  total: 0,
+  pending: 0,
+  running: 0,
+  done: 0,
+  skipped: 0,
+  failed: 0,
+});
+
+export type CollectionKind = 'folder' | 'archive';
+
+/** A stage of a job as the UI and the CLI see it. */
+export interface StageView extends StageCounters {
+  status: JobStatus;
+  /** Items finished (done, skipped or failed) per second over the last few seconds. */
+  rate: number;
+  /** Seconds left at the current rate, or null when unknown. */
+  etaSeconds: number | null;
+  /** Entry path of the item most recently started in this stage. */
+  current: string | null;
+}
+
+/** A job as the UI and the CLI see it. */
+export interface JobView {
+  id: number;
+  collectionId: number;
+  collectionName: string;
+  collectionKind: CollectionKind;
+  root: string;
+  status: JobStatus;
+  scanFinished: boolean;
+  paused: boolean;
+  createdAt: number;
+  updatedAt: number;
+  finishedAt: number | null;
+  /** Set when the whole job failed (for example an unreadable archive). */
+  error: { code: ErrorCode; message: string } | null;
+  stages: Record<StageName, StageView>;
+}
+
+/** A failed item with its reason. */
+export interface FailedItemView {
+  itemId: number;
+  imageId: number;
+  path: string;
+  stage: StageName;
+  code: ErrorCode;
+  message: string;
+  attempts: number;
+}
+
+/** The closed list of reasons an item or a job can fail. */
+export const ERROR_CODES = [
+  'UNSUPPORTED',
+  'CORRUPT',
+  'TRUNCATED',
+  'TOO_MANY_PIXELS',
+  'FILE_TOO_LARGE',
+  'IO_ERROR',
+  'NOT_FOUND',
+  'NOT_REGULAR_FILE',
+  'SYMLINK_LOOP',
+  'DANGLING_LINK',
+  'PERMISSION_DENIED',
+  'DECODER_CRASH',
+  'TIMEOUT',
+  'INVALID_ENTRY_NAME',
+  'NESTED_ARCHIVE',
+  'COMPRESSION_BOMB',
+  'ARCHIVE_CORRUPT',
+  'DISK_FULL',
+  'INVALID_INPUT',
+  'INTERNAL',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
+}
+
+/** An expected failure with a code from the closed list and a readable message. */
+export interface Failure {
+  code: ErrorCode;
+  message: string;
+}
