@@ -1,0 +1,171 @@
+import type { Database } from 'better-sqlite3';
+
+/** One schema step. Steps run in order; step N leaves `user_version` at N. */
+export interface Migration {
+  name: string;
+  up(db: Database): void;
+}
+
+const counterColumns = ['pending', 'running', 'done', 'skipped', 'failed'] as const;
+
+/** SQL adding 1 to the counter named by `state`, minus 1 for `minus` (both item-state expressions). */
+function counterDelta(plus: string | null, minus: string | null): string {
+  return counterColumns
+    .map((c) => {
+      const add = plus ? ` + (${plus} = '${c}')` : '';
+      const sub = minus ? ` - (${minus} = '${c}')` : '';
+      return `${c} = ${c}${add}${sub}`;
+    })
+    .join(', ');
+}
+
+/** The ordered list of schema steps. Never edit a released step; add a new one. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    name: 'initial schema',
+    up(db) {
+      db.exec(`
+        CREATE TABLE cache_folders (
+          id INTEGER PRIMARY KEY,
+          path TEXT NOT NULL UNIQUE,
+          enabled INTEGER NOT NULL DEFAULT 1,
+          limit_bytes INTEGER,
+          bytes INTEGER NOT NULL DEFAULT 0,
+          files INTEGER NOT NULL DEFAULT 0,
+          created_at INTEGER NOT NULL
+        );
+        CREATE TABLE collections (
+          id INTEGER PRIMARY KEY,
+          kind TEXT NOT NULL CHECK (kind IN ('folder', 'archive')),
+          root TEXT NOT NULL UNIQUE,
+          name TEXT NOT NULL,
+          cache_folder_id INTEGER NOT NULL REFERENCES cache_folders(id),
+          created_at INTEGER NOT NULL
+        );
+        CREATE TABLE images (
+          id INTEGER PRIMARY KEY,
+          collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+          entry_path TEXT NOT NULL,
+          sort_key TEXT NOT NULL,
+          size INTEGER NOT NULL,
+          mtime_ms INTEGER NOT NULL,
+          format TEXT,
+          width INTEGER,
+          height INTEGER,
+          orientation INTEGER,
+          UNIQUE (collection_id, entry_path)
+        );
+        CREATE INDEX images_by_order ON images (collection_id, sort_key);
+
+        CREATE TABLE jobs (
+          id INTEGER PRIMARY KEY,
+          collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+          status TEXT NOT NULL,
+          started INTEGER NOT NULL DEFAULT 0,
+          scan_finished INTEGER NOT NULL DEFAULT 0,
+          paused INTEGER NOT NULL DEFAULT 0,
+          cancelled INTEGER NOT NULL DEFAULT 0,
+          error_code TEXT,
+          error_message TEXT,
+          created_at INTEGER NOT NULL,
+          updated_at INTEGER NOT NULL,
+          finished_at INTEGER
+        );
+        CREATE INDEX jobs_by_status ON jobs (status, id);
+        CREATE INDEX jobs_by_collection ON jobs (collection_id, id);
+
+        CREATE TABLE stages (
+          job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+          stage TEXT NOT NULL CHECK (stage IN ('scan', 'thumbnail', 'cache')),
+          status TEXT NOT NULL,
+          total INTEGER NOT NULL DEFAULT 0,
+          pending INTEGER NOT NULL DEFAULT 0,
+          running INTEGER NOT NULL DEFAULT 0,
+          done INTEGER NOT NULL DEFAULT 0,
+          skipped INTEGER NOT NULL DEFAULT 0,
+          failed INTEGER NOT NULL DEFAULT 0,
+          PRIMARY KEY (job_id, stage)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE items (
+          id INTEGER PRIMARY KEY,
+          job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+          stage TEXT NOT NULL CHECK (stage IN ('scan', 'thumbnail', 'cache')),
+          image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+          state TEXT NOT NULL CHECK (state IN ('pending', 'running', 'done', 'skipped', 'failed')),
+          priority INTEGER NOT NULL DEFAULT 0,
+          attempts INTEGER NOT NULL DEFAULT 0,
+          crashes INTEGER NOT NULL DEFAULT 0,
+          error_code TEXT,
+          error_message TEXT,
+          updated_at INTEGER NOT NULL,
+          UNIQUE (job_id, stage, image_id)
+        );
+        CREATE INDEX items_by_job_state ON items (job_id, state, stage);
+        CREATE INDEX items_by_image ON items (image_id);
+        -- Partial indexes keep picking the next work O(log n) however long the backlog.
+        CREATE INDEX items_scan_pending ON items (job_id, id)
+          WHERE state = 'pending' AND stage = 'scan';
+        CREATE INDEX items_render_pending ON items (job_id, priority DESC, id)
+          WHERE state = 'pending' AND stage <> 'scan';
+        CREATE INDEX items_running ON items (id) WHERE state = 'running';
+
+        CREATE TABLE outputs (
+          id INTEGER PRIMARY KEY,
+          image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+          variant TEXT NOT NULL CHECK (variant IN ('thumbnail', 'cache')),
+          settings_hash TEXT NOT NULL,
+          cache_folder_id INTEGER NOT NULL REFERENCES cache_folders(id),
+          rel_path TEXT NOT NULL,
+          bytes INTEGER NOT NULL,
+          width INTEGER NOT NULL,
+          height INTEGER NOT NULL,
+          created_at INTEGER NOT NULL,
+          UNIQUE (image_id, variant, settings_hash)
+        );
+        CREATE INDEX outputs_by_folder ON outputs (cache_folder_id, rel_path);
+
+        CREATE TABLE settings (
+          key TEXT PRIMARY KEY,
+          value TEXT NOT NULL
+        ) WITHOUT ROWID;
+      `);
+
+      // Stage counters are maintained by triggers, inside the very statement that
+      // changes an item: no code path can change an item and forget its counters.
+      db.exec(`
+        CREATE TRIGGER items_counters_insert AFTER INSERT ON items BEGIN
+          UPDATE stages SET total = total + 1, ${counterDelta('NEW.state', null)}
+          WHERE job_id = NEW.job_id AND stage = NEW.stage;
+        END;
+        CREATE TRIGGER items_counters_update AFTER UPDATE OF state ON items
+        WHEN OLD.state <> NEW.state BEGIN
+          UPDATE stages SET ${counterDelta('NEW.state', 'OLD.state')}
+          WHERE job_id = NEW.job_id AND stage = NEW.stage;
+        END;
+        CREATE TRIGGER items_counters_delete AFTER DELETE ON items BEGIN
+          UPDATE stages SET total = total - 1, ${counterDelta(null, 'OLD.state')}
+          WHERE job_id = OLD.job_id AND stage = OLD.stage;
+        END;
+      `);
+
+      // Cache-folder statistics follow the output rows in the same way.
+      db.exec(`
+        CREATE TRIGGER outputs_stats_insert AFTER INSERT ON outputs BEGIN
+          UPDATE cache_folders SET bytes = bytes + NEW.bytes, files = files + 1
+          WHERE id = NEW.cache_folder_id;
+        END;
+        CREATE TRIGGER outputs_stats_delete AFTER DELETE ON outputs BEGIN
+          UPDATE cache_folders SET bytes = bytes - OLD.bytes, files = files - 1
+          WHERE id = OLD.cache_folder_id;
+        END;
+        CREATE TRIGGER outputs_stats_update AFTER UPDATE OF bytes, cache_folder_id ON outputs BEGIN
+          UPDATE cache_folders SET bytes = bytes - OLD.bytes, files = files - 1
+          WHERE id = OLD.cache_folder_id;
+          UPDATE cache_folders SET bytes = bytes + NEW.bytes, files = files + 1
+          WHERE id = NEW.cache_folder_id;
+        END;
+      `);
+    },
+  },
+];
