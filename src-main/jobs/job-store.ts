@@ -133,6 +133,18 @@ export interface CounterDrift {
   actual: StageCounters;
 }
 
+/** An image of a collection; format and size are null until its header was read. */
+export interface ImageRow {
+  id: number;
+  collectionId: number;
+  entryPath: string;
+  size: number;
+  format: string | null;
+  width: number | null;
+  height: number | null;
+  orientation: number | null;
+}
+
 /** After this many decoder crashes with an image in flight, the image is failed. */
 export const MAX_DECODER_CRASHES = 2;
 
@@ -469,6 +481,11 @@ export class JobStore {
     for (const v of VARIANTS) this.st.insertItem.run(jobId, v, imageId, 'pending', null, null, t);
   }
 
+  /** True when the job has scan items waiting to be probed. */
+  hasPendingScan(jobId: number): boolean {
+    return this.st.anyPendingScan.get(jobId) !== undefined;
+  }
+
   /** Claims up to `limit` pending scan items of a job for probing. */
   claimScanItems(jobId: number, limit: number): ScanWork[] {
     return this.transaction(() => {
@@ -587,7 +604,12 @@ export class JobStore {
    * rest of each unit is claimed (running, one more attempt). Returns the units
    * with only the claimed items, dropping units with nothing left to do.
    */
-  skipAndClaim(jobId: number, units: RenderUnit[], skipItemIds: ReadonlySet<number>): RenderUnit[] {
+  skipAndClaim(
+    jobId: number,
+    units: RenderUnit[],
+    skipItemIds: ReadonlySet<number>,
+    maxClaims = Number.POSITIVE_INFINITY,
+  ): RenderUnit[] {
     return this.transaction(() => {
       const t = this.now();
       const claimed: RenderUnit[] = [];
@@ -596,7 +618,7 @@ export class JobStore {
         for (const it of u.items) {
           if (skipItemIds.has(it.id)) {
             this.st.skipPending.run(t, it.id);
-          } else if (this.st.claimItem.run(t, it.id).changes === 1) {
+          } else if (claimed.length < maxClaims && this.st.claimItem.run(t, it.id).changes === 1) {
             items.push(it);
           }
         }
@@ -775,6 +797,30 @@ export class JobStore {
   }
 
   // ---- views --------------------------------------------------------------------------
+
+  /** A page of a collection's images in natural order. */
+  listImages(collectionId: number, limit = 200, offset = 0): ImageRow[] {
+    return (
+      this.st.imagesPage.all(collectionId, limit, offset) as {
+        id: number;
+        entry_path: string;
+        size: number;
+        format: string | null;
+        width: number | null;
+        height: number | null;
+        orientation: number | null;
+      }[]
+    ).map((r) => ({
+      id: r.id,
+      collectionId,
+      entryPath: r.entry_path,
+      size: r.size,
+      format: r.format,
+      width: r.width,
+      height: r.height,
+      orientation: r.orientation,
+    }));
+  }
 
   /** Failed items of a job with their reasons, paged. */
   failedItems(jobId: number, limit = 200, offset = 0): FailedItemView[] {
@@ -1001,6 +1047,13 @@ function prepare(db: Db) {
        VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, stage, image_id) DO NOTHING`,
     ),
     itemById: s('SELECT * FROM items WHERE id = ?'),
+    imagesPage: s(
+      `SELECT id, entry_path, size, format, width, height, orientation FROM images
+       WHERE collection_id = ? ORDER BY sort_key LIMIT ? OFFSET ?`,
+    ),
+    anyPendingScan: s(
+      `SELECT 1 FROM items WHERE job_id = ? AND state = 'pending' AND stage = 'scan' LIMIT 1`,
+    ),
     itemCrashes: s('SELECT crashes FROM items WHERE id = ?'),
     pendingScanItems: s(
       `SELECT it.id, it.image_id, im.entry_path FROM items it JOIN images im ON im.id = it.image_id

@@ -1,0 +1,429 @@
+import { mkdirSync, readdirSync, unlinkSync } from 'node:fs';
+import os from 'node:os';
+import { basename, join } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { openDatabase, type Db } from '../store/database.ts';
+import { JobStore, type JobRow } from '../jobs/job-store.ts';
+import { Scheduler, type LibraryPort, type RenderPoolPort } from '../jobs/scheduler.ts';
+import { ProgressTracker } from '../jobs/progress.ts';
+import { FileLogger, type LogEntry, type Logger } from './logger.ts';
+import { acquireProcessLock } from './process-lock.ts';
+import { isTempOfImage, outputAbsPath, outputDir } from './layout.ts';
+import { SettingsStore } from './settings-store.ts';
+import {
+  STAGES,
+  isTerminal,
+  type FailedItemView,
+  type JobView,
+  type StageName,
+  type StageView,
+  type Variant,
+} from '../../src-shared/domain.ts';
+import type { CoreSettings } from '../../src-shared/settings.ts';
+import { noCrash, type CrashHook } from '../../src-shared/crash-points.ts';
+
+/** An output file that has just been written. */
+export interface OutputReady {
+  jobId: number;
+  collectionId: number;
+  imageId: number;
+  variant: Variant;
+}
+
+/** The parts a core is made of; tests and entry points pass their own. */
+export interface CoreParts {
+  dataDir: string;
+  /** Makes the render pool once processing starts (crash-isolated in production). */
+  createPool: (
+    threads: number,
+  ) => RenderPoolPort & { start(): Promise<void>; stop(): Promise<void> };
+  /** Collection walking, probing and source reading. */
+  createLibrary: () => LibraryPort & {
+    detect(path: string): Promise<{ kind: 'folder' | 'archive'; root: string }>;
+    close(): Promise<void>;
+  };
+  clock?: () => number;
+  crash?: CrashHook;
+  /** Where log lines go besides listeners; defaults to `<dataDir>/albumen.log`. */
+  logFile?: string | null;
+  /** Minimum time between two change events of the same job. */
+  eventIntervalMs?: number;
+  pollMs?: number;
+}
+
+/** Default number of render threads: one per core, leaving the database process its share. */
+function defaultThreads(cores: number): number {
+  return Math.max(1, cores);
+}
+
+/**
+ * The application core: the store, the library, the scheduler and the pool,
+ * with start and stop. Everything the UI, the browser host and the CLI do goes
+ * through it; it never touches Electron.
+ */
+export class AlbumenCore {
+  readonly dataDir: string;
+  readonly store: JobStore;
+  readonly settingsStore: SettingsStore;
+  private readonly db: Db;
+  private readonly parts: CoreParts;
+  private readonly logger: FileLogger;
+  private readonly progress: ProgressTracker;
+  private readonly clock: () => number;
+  private readonly library: ReturnType<CoreParts['createLibrary']>;
+  private pool: ReturnType<CoreParts['createPool']> | null = null;
+  private scheduler: Scheduler | null = null;
+  private releaseLock: (() => void) | null = null;
+  private readonly jobListeners = new Set<(job: JobView) => void>();
+  private readonly outputListeners = new Set<(o: OutputReady) => void>();
+  private readonly dirty = new Map<number, number>();
+  private readonly lastSent = new Map<number, number>();
+  private flushTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  private constructor(parts: CoreParts) {
+    this.parts = parts;
+    this.dataDir = parts.dataDir;
+    this.clock = parts.clock ?? Date.now;
+    mkdirSync(parts.dataDir, { recursive: true });
+    this.logger = new FileLogger(
+      parts.logFile === undefined ? join(parts.dataDir, 'albumen.log') : parts.logFile,
+      this.clock,
+    );
+    this.db = openDatabase(join(parts.dataDir, 'library.db'));
+    this.store = new JobStore(this.db, { clock: this.clock, crash: parts.crash ?? noCrash });
+    this.settingsStore = new SettingsStore(this.db);
+    this.progress = new ProgressTracker(this.clock);
+    this.library = parts.createLibrary();
+    const cacheDir = join(parts.dataDir, 'cache');
+    mkdirSync(cacheDir, { recursive: true });
+    this.store.ensureCacheFolder(cacheDir);
+  }
+
+  /** Opens the library in `dataDir` (the store only: no processing until `start`). */
+  static open(parts: CoreParts): AlbumenCore {
+    return new AlbumenCore(parts);
+  }
+
+  get log(): Logger {
+    return this.logger;
+  }
+
+  get processing(): boolean {
+    return this.scheduler !== null;
+  }
+
+  settings(): CoreSettings {
+    return this.settingsStore.get();
+  }
+
+  /**
+   * Starts processing: takes the library lock, recovers what a dead run left,
+   * checks the invariants, starts the pool and the scheduler.
+   */
+  async start(): Promise<void> {
+    if (this.scheduler) return;
+    this.releaseLock = acquireProcessLock(join(this.dataDir, 'albumen.lock'));
+    try {
+      this.recover();
+      const threads = this.settings().workers || defaultThreads(availableCores());
+      this.pool = this.parts.createPool(threads);
+      await this.pool.start();
+      this.scheduler = new Scheduler({
+        store: this.store,
+        pool: this.pool,
+        library: this.library,
+        settings: () => this.settings(),
+        log: this.logger,
+        pollMs: this.parts.pollMs,
+        events: {
+          jobChanged: (id) => this.markDirty(id),
+          itemStarted: (id, stage, path) => this.progress.started(id, stage, path),
+          outputReady: (o) => {
+            for (const l of this.outputListeners) l(o);
+          },
+        },
+      });
+      this.flushTimer = setInterval(() => this.flush(), this.parts.eventIntervalMs ?? 100);
+      this.scheduler.start();
+      this.logger.log('info', `processing started with ${threads} render threads`);
+      void this.checkOutputFiles();
+    } catch (err) {
+      this.releaseLock?.();
+      this.releaseLock = null;
+      throw err;
+    }
+  }
+
+  /**
+   * Stops processing cleanly: no new work, in-flight items back to pending (the
+   * pool stops), last events sent, lock released. The store stays open.
+   */
+  async stop(): Promise<void> {
+    const scheduler = this.scheduler;
+    if (!scheduler) return;
+    scheduler.halt();
+    await this.pool?.stop();
+    await scheduler.settled();
+    this.scheduler = null;
+    this.pool = null;
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    this.flushTimer = null;
+    this.flush(true);
+    this.releaseLock?.();
+    this.releaseLock = null;
+    this.logger.log('info', 'processing stopped');
+  }
+
+  /** Stops processing and closes the store. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.stop();
+    await this.library.close();
+    this.db.close();
+    this.closed = true;
+  }
+
+  // ---- recovery -----------------------------------------------------------------------
+
+  private recover(): void {
+    const interrupted = this.store.recoverInterrupted();
+    if (interrupted.length) {
+      this.logger.log(
+        'warn',
+        `recovered ${interrupted.length} items left running by a previous run`,
+      );
+    }
+    let removed = 0;
+    for (const it of interrupted) {
+      if (it.stage === 'scan') continue;
+      const collection = this.store.collection(it.collectionId);
+      const folder = collection && this.store.cacheFolder(collection.cacheFolderId);
+      if (!folder) continue;
+      const dir = outputDir(folder.path, it.collectionId, it.imageId, it.stage);
+      let names: string[] = [];
+      try {
+        names = readdirSync(dir);
+      } catch {
+        continue;
+      }
+      for (const name of names) {
+        if (!isTempOfImage(name, it.imageId)) continue;
+        try {
+          unlinkSync(join(dir, name));
+          removed++;
+        } catch (err) {
+          this.logger.log('warn', `could not remove ${name}: ${String(err)}`);
+        }
+      }
+    }
+    if (removed) this.logger.log('info', `removed ${removed} temporary files of a previous run`);
+    const drift = this.store.checkCounters(true);
+    for (const d of drift) {
+      this.logger.log(
+        'error',
+        `invariant: job ${d.jobId} ${d.stage} counters ${JSON.stringify(d.stored)} differed from its items ${JSON.stringify(d.actual)}; repaired`,
+      );
+    }
+  }
+
+  /**
+   * Background half of the start-up check: every recorded output's file exists.
+   * A missing one loses its row (and is made again when next needed).
+   */
+  private async checkOutputFiles(): Promise<void> {
+    let after = 0;
+    let missing = 0;
+    try {
+      for (;;) {
+        if (!this.scheduler) return;
+        const page = this.store.outputsAfter(after, 500);
+        if (!page.length) break;
+        for (const o of page) {
+          after = o.id;
+          const folder = this.store.cacheFolder(o.cacheFolderId);
+          if (!folder) continue;
+          const ok = await stat(outputAbsPath(folder.path, o.relPath)).then(
+            (s) => s.isFile() && s.size === o.bytes,
+            () => false,
+          );
+          if (!ok && this.scheduler) {
+            missing++;
+            this.store.dropOutput(o.id);
+          }
+        }
+      }
+      if (missing) {
+        this.logger.log(
+          'warn',
+          `invariant: ${missing} outputs had no file on disk; they will be made again`,
+        );
+      }
+    } catch (err) {
+      this.logger.log('error', `output check failed: ${String(err)}`);
+    }
+  }
+
+  // ---- commands -----------------------------------------------------------------------
+
+  /**
+   * Imports a folder or ZIP/CBZ archive: its collection (created on first
+   * import) gets a job, or joins the job it already has running.
+   */
+  async importPath(path: string): Promise<JobView> {
+    const source = await this.library.detect(path);
+    const folder = this.store.listCacheFolders()[0];
+    if (!folder) throw new Error('no cache folder');
+    const collection = this.store.upsertCollection({
+      kind: source.kind,
+      root: source.root,
+      name: basename(source.root),
+      cacheFolderId: folder.id,
+    });
+    const job =
+      this.store.openJobOfCollection(collection.id) ?? this.store.createJob(collection.id);
+    this.logger.log('info', `import ${source.root} as job ${job.id}`);
+    this.changed(job.id);
+    return this.mustView(job.id);
+  }
+
+  jobs(limit = 100, offset = 0): JobView[] {
+    return this.store.listJobs(limit, offset).map((j) => this.view(j));
+  }
+
+  job(id: number): JobView | undefined {
+    const j = this.store.job(id);
+    return j ? this.view(j) : undefined;
+  }
+
+  failedItems(jobId: number, limit = 200, offset = 0): FailedItemView[] {
+    return this.store.failedItems(jobId, limit, offset);
+  }
+
+  pause(id: number): boolean {
+    return this.afterCommand(id, this.store.pause(id));
+  }
+
+  resume(id: number): boolean {
+    return this.afterCommand(id, this.store.resume(id));
+  }
+
+  cancel(id: number): boolean {
+    return this.afterCommand(id, this.store.cancel(id));
+  }
+
+  /** Retries failed items; returns how many were reset. */
+  retry(id: number): number {
+    const n = this.store.retryFailed(id);
+    this.afterCommand(id, true);
+    return n;
+  }
+
+  private afterCommand(id: number, changed: boolean): boolean {
+    if (changed) this.changed(id);
+    return changed;
+  }
+
+  private changed(id: number): void {
+    this.markDirty(id);
+    this.scheduler?.wake();
+  }
+
+  /**
+   * Resolves with the jobs' views once every one of them is terminal (also when
+   * another process finished them: the store is polled as well).
+   */
+  whenDone(ids: number[]): Promise<JobView[]> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (this.closed) return;
+        const views = ids.map((id) => this.job(id));
+        if (views.every((v) => v && isTerminal(v.status))) {
+          unsubscribe();
+          clearInterval(poll);
+          resolve(views as JobView[]);
+        }
+      };
+      const unsubscribe = this.onJobChanged(check);
+      const poll = setInterval(check, 500);
+      check();
+    });
+  }
+
+  // ---- events -------------------------------------------------------------------------
+
+  /** Job changes, coalesced to about ten per second per job. */
+  onJobChanged(listener: (job: JobView) => void): () => void {
+    this.jobListeners.add(listener);
+    return () => this.jobListeners.delete(listener);
+  }
+
+  onOutputReady(listener: (o: OutputReady) => void): () => void {
+    this.outputListeners.add(listener);
+    return () => this.outputListeners.delete(listener);
+  }
+
+  onLog(listener: (e: LogEntry) => void): () => void {
+    return this.logger.onLog(listener);
+  }
+
+  private markDirty(jobId: number): void {
+    if (!this.dirty.has(jobId)) this.dirty.set(jobId, this.clock());
+  }
+
+  private flush(all = false): void {
+    const interval = this.parts.eventIntervalMs ?? 100;
+    const t = this.clock();
+    for (const id of [...this.dirty.keys()]) {
+      const last = this.lastSent.get(id) ?? 0;
+      const j = this.store.job(id);
+      const terminal = j ? isTerminal(j.status) : true;
+      if (!all && !terminal && t - last < interval) continue;
+      this.dirty.delete(id);
+      this.lastSent.set(id, t);
+      if (!j) continue;
+      const v = this.view(j);
+      for (const l of this.jobListeners) l(v);
+      if (terminal) this.progress.forget(id);
+    }
+  }
+
+  // ---- views --------------------------------------------------------------------------
+
+  private mustView(id: number): JobView {
+    const v = this.job(id);
+    if (!v) throw new Error(`job ${id} does not exist`);
+    return v;
+  }
+
+  private view(j: JobRow): JobView {
+    const c = this.store.collection(j.collectionId);
+    const stages = this.store.stages(j.id);
+    const out = {} as Record<StageName, StageView>;
+    for (const s of STAGES) {
+      const st = stages[s];
+      const live = this.progress.observe(j.id, s, st);
+      out[s] = { ...st, ...live };
+    }
+    return {
+      id: j.id,
+      collectionId: j.collectionId,
+      collectionName: c?.name ?? '',
+      collectionKind: c?.kind ?? 'folder',
+      root: c?.root ?? '',
+      status: j.status,
+      scanFinished: j.scanFinished,
+      paused: j.paused,
+      createdAt: j.createdAt,
+      updatedAt: j.updatedAt,
+      finishedAt: j.finishedAt,
+      error: j.error,
+      stages: out,
+    };
+  }
+}
+
+function availableCores(): number {
+  // os.availableParallelism honours CPU affinity and container limits.
+  return Math.max(1, Number(process.env.ALBUMEN_CORES) || os.availableParallelism());
+}

@@ -1,0 +1,52 @@
+import { AlbumenCore, type CoreParts } from './albumen-core.ts';
+import { RenderPool } from '../pool/render-pool.ts';
+import { SourceReader } from '../library/source-reader.ts';
+import { walkCollection } from '../library/walk.ts';
+import { probeEntry } from '../library/probe.ts';
+import { detectSourceKind } from '../library/collection-source.ts';
+import { crashHookFrom } from '../../src-shared/crash-points.ts';
+
+/** Options of a plain-Node core (CLI, browser host, tests). */
+export interface NodeCoreOptions {
+  dataDir: string;
+  /** Extra environment for the pool host (test triggers). */
+  poolEnv?: Record<string, string>;
+  /** Explicit entry files, for bundled builds. */
+  poolHostFile?: string;
+  workerFile?: string;
+  logFile?: string | null;
+  pollMs?: number;
+  eventIntervalMs?: number;
+}
+
+/**
+ * Composition root of the core on plain Node: the crash-isolated render pool,
+ * the library on the local file system, and crash points from the environment.
+ */
+export function openNodeCore(o: NodeCoreOptions): AlbumenCore {
+  const parts: CoreParts = {
+    dataDir: o.dataDir,
+    logFile: o.logFile,
+    pollMs: o.pollMs,
+    eventIntervalMs: o.eventIntervalMs,
+    crash: crashHookFrom(process.env.ALBUMEN_CRASH_AT, () => process.kill(process.pid, 'SIGKILL')),
+    createPool: (threads) =>
+      new RenderPool({
+        threads,
+        env: o.poolEnv,
+        ...(o.poolHostFile ? { hostFile: o.poolHostFile } : {}),
+        ...(o.workerFile ? { workerFile: o.workerFile } : {}),
+      }),
+    createLibrary: () => {
+      const reader = new SourceReader();
+      return {
+        detect: (path) => detectSourceKind(path),
+        walk: (source, opts) => walkCollection(source, opts),
+        probe: (source, entryPath, limits) => probeEntry(reader, source, entryPath, limits),
+        toRenderInput: (source, entryPath) => reader.toRenderInput(source, entryPath),
+        close: () => reader.close(),
+      };
+    },
+  };
+  return AlbumenCore.open(parts);
+}

@@ -1,0 +1,48 @@
+import { join } from 'node:path';
+import type { Variant } from '../../src-shared/domain.ts';
+import { extensionFor, type OutputFormat } from '../../src-shared/settings.ts';
+import { TEMP_SUFFIX } from '../../src-shared/render-task.ts';
+
+/** Images per shard folder, so no folder grows past a few thousand files. */
+const SHARD_SIZE = 1000;
+
+/**
+ * Where an output lives inside its cache folder: a pure function of its key, so a
+ * re-run after a crash overwrites the same file instead of leaving a second one.
+ * `<collection>/<variant>/<shard>/<image>-<settings hash>.<ext>`
+ */
+export function outputRelPath(
+  collectionId: number,
+  imageId: number,
+  variant: Variant,
+  settingsHash: string,
+  format: OutputFormat,
+): string {
+  const shard = String(Math.floor(imageId / SHARD_SIZE));
+  return [
+    String(collectionId),
+    variant,
+    shard,
+    `${imageId}-${settingsHash}.${extensionFor(format)}`,
+  ].join('/');
+}
+
+/** The folder holding every output of an image for one variant. */
+export function outputDir(
+  cacheRoot: string,
+  collectionId: number,
+  imageId: number,
+  variant: Variant,
+): string {
+  return join(cacheRoot, String(collectionId), variant, String(Math.floor(imageId / SHARD_SIZE)));
+}
+
+/** True for a temporary file left by a write of this image's outputs. */
+export function isTempOfImage(fileName: string, imageId: number): boolean {
+  return fileName.startsWith(`${imageId}-`) && fileName.endsWith(TEMP_SUFFIX);
+}
+
+/** Absolute path of an output. */
+export function outputAbsPath(cacheRoot: string, relPath: string): string {
+  return join(cacheRoot, ...relPath.split('/'));
+}

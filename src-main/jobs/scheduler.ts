@@ -1,0 +1,493 @@
+import { stat, unlink } from 'node:fs/promises';
+import type { CollectionSource } from '../library/collection-source.ts';
+import type { WalkEntry } from '../library/walk.ts';
+import type { Logger } from '../core/logger.ts';
+import { outputAbsPath, outputRelPath } from '../core/layout.ts';
+import {
+  isErrorCode,
+  type Failure,
+  type StageName,
+  type Variant,
+} from '../../src-shared/domain.ts';
+import { settingsHash, type CoreSettings, type InputLimits } from '../../src-shared/settings.ts';
+import type { RenderInput, RenderRequest, RenderResult } from '../../src-shared/render-task.ts';
+import type {
+  JobRow,
+  JobStore,
+  OutputRecord,
+  RenderOutcome,
+  RenderUnit,
+  ScanOutcome,
+  ScanWork,
+  Unreferenced,
+} from './job-store.ts';
+
+/** What a render pool gives back: a worker's result, or why the task never finished. */
+export type PoolOutcomeLike =
+  | RenderResult
+  | {
+      ok: false;
+      code: Failure['code'];
+      message: string;
+      crashed?: boolean;
+      interrupted?: boolean;
+    };
+
+/** The render pool as the scheduler uses it. */
+export interface RenderPoolPort {
+  readonly threads: number;
+  run(request: RenderRequest): Promise<PoolOutcomeLike>;
+}
+
+/** Reading and scanning collections, as the scheduler uses them. */
+export interface LibraryPort {
+  walk(
+    source: CollectionSource,
+    opts: { batchSize: number; limits: InputLimits; signal: AbortSignal },
+  ): AsyncIterable<WalkEntry[]>;
+  probe(source: CollectionSource, entryPath: string, limits: InputLimits): Promise<ScanOutcome>;
+  toRenderInput(source: CollectionSource, entryPath: string): Promise<RenderInput>;
+}
+
+/** What the scheduler tells the rest of the core as work moves. */
+export interface SchedulerEvents {
+  jobChanged(jobId: number): void;
+  itemStarted(jobId: number, stage: StageName, entryPath: string): void;
+  outputReady(o: { jobId: number; collectionId: number; imageId: number; variant: Variant }): void;
+}
+
+export interface SchedulerDeps {
+  store: JobStore;
+  pool: RenderPoolPort;
+  library: LibraryPort;
+  settings: () => CoreSettings;
+  events: SchedulerEvents;
+  log: Logger;
+  /** How often to look for work written by another process (a CLI command). */
+  pollMs?: number;
+}
+
+/** Entries recorded per scan transaction. */
+const SCAN_BATCH = 256;
+/** Scan items probed per transaction, and how many header reads run at once. */
+const PROBE_BATCH = 32;
+const PROBE_CONCURRENCY = 4;
+/** Jobs scanned at the same time. */
+const MAX_SCANS = 2;
+/** Render units looked at per pick (skips are settled in bulk, claims up to capacity). */
+const PICK_SIZE = 64;
+
+/** The thrown error's code when it is one of ours (e.g. a LibraryError), else null. */
+export function failureOf(err: unknown): Failure | null {
+  if (!(err instanceof Error)) return null;
+  const code: unknown = (err as Error & { code?: unknown }).code;
+  return isErrorCode(code) ? { code, message: err.message } : null;
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
+}
+
+/**
+ * Feeds the pool from the store. The store is the queue: the scheduler claims
+ * only what free slots can take (so the pool's own queue stays short), settles
+ * already-made outputs as skipped without decoding, scans collections, and
+ * records every result through one JobStore transaction.
+ */
+export class Scheduler {
+  private readonly d: SchedulerDeps;
+  private running = false;
+  private pumping: Promise<void> | null = null;
+  private again = false;
+  private timer: NodeJS.Timeout | null = null;
+  private abort = new AbortController();
+  /** Render units in flight, by image id. */
+  private readonly inFlight = new Map<number, Promise<void>>();
+  /** True while an image suspected of crashing the decoder runs alone. */
+  private solo = false;
+  private readonly scans = new Map<number, Promise<void>>();
+
+  constructor(deps: SchedulerDeps) {
+    this.d = deps;
+  }
+
+  get active(): boolean {
+    return this.inFlight.size > 0 || this.scans.size > 0;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.abort = new AbortController();
+    this.timer = setInterval(() => this.wake(), this.d.pollMs ?? 1000);
+    this.wake();
+  }
+
+  /** Stops handing out work and scanning. In-flight renders end when the pool stops. */
+  halt(): void {
+    this.running = false;
+    this.abort.abort();
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Resolves once every in-flight render and scan has recorded its end. */
+  async settled(): Promise<void> {
+    while (this.pumping || this.inFlight.size || this.scans.size) {
+      await Promise.allSettled([
+        this.pumping ?? Promise.resolve(),
+        ...this.inFlight.values(),
+        ...this.scans.values(),
+      ]);
+    }
+  }
+
+  /** Asks for a look at the store: new jobs, freed slots, resumed jobs. */
+  wake(): void {
+    if (!this.running) return;
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    this.pumping = this.pump()
+      .catch((err: unknown) => this.d.log.log('error', `scheduler: ${describe(err)}`))
+      .finally(() => {
+        this.pumping = null;
+        if (this.again) {
+          this.again = false;
+          this.wake();
+        }
+      });
+  }
+
+  private async pump(): Promise<void> {
+    do {
+      this.again = false;
+      const jobs = this.d.store.runnableJobs();
+      for (const job of jobs) {
+        if (!this.running) return;
+        if (!job.started) {
+          this.d.store.markStarted(job.id);
+          this.d.events.jobChanged(job.id);
+        }
+        if (
+          !this.scans.has(job.id) &&
+          this.scans.size < MAX_SCANS &&
+          (!job.scanFinished || this.d.store.hasPendingScan(job.id))
+        ) {
+          this.startScan(job);
+        }
+      }
+      await this.fillPool(jobs);
+    } while (this.again && this.running);
+  }
+
+  // ---- rendering ----------------------------------------------------------------------
+
+  private async fillPool(jobs: JobRow[]): Promise<void> {
+    const capacity = Math.max(1, this.d.pool.threads * 2);
+    while (this.running && !this.solo && this.inFlight.size < capacity) {
+      const free = capacity - this.inFlight.size;
+      const exclude = new Set(this.inFlight.keys());
+      let found = false;
+      for (const job of jobs) {
+        const units = this.d.store.pendingRenderUnits(job.id, PICK_SIZE, exclude);
+        if (!units.length) continue;
+        found = true;
+        const suspects = units.filter((u) => u.crashes > 0);
+        if (suspects.length) {
+          // A suspect runs alone, so a second crash proves it guilty and spares the others.
+          if (this.inFlight.size > 0) return;
+          await this.claimAndDispatch(job.id, [suspects[0]!], 1, true);
+          return;
+        }
+        await this.claimAndDispatch(job.id, units, free, false);
+        break;
+      }
+      if (!found) return;
+    }
+  }
+
+  private async claimAndDispatch(
+    jobId: number,
+    units: RenderUnit[],
+    free: number,
+    solo: boolean,
+  ): Promise<void> {
+    const s = this.d.settings();
+    const skip = new Set<number>();
+    for (const u of units) {
+      for (const it of u.items) {
+        const hash = settingsHash(it.variant, s.render[it.variant]);
+        const out = this.d.store.output(u.imageId, it.variant, hash);
+        if (!out) continue;
+        const folder = this.d.store.cacheFolder(out.cacheFolderId);
+        if (folder && (await fileHasSize(outputAbsPath(folder.path, out.relPath), out.bytes))) {
+          skip.add(it.id);
+        } else {
+          this.d.log.log(
+            'warn',
+            `output ${out.relPath} of ${u.entryPath} is missing on disk; making it again`,
+          );
+          this.d.store.dropOutput(out.id);
+        }
+      }
+    }
+    if (!this.running) return;
+    const claimed = this.d.store.skipAndClaim(jobId, units, skip, free);
+    this.d.events.jobChanged(jobId);
+    for (const u of claimed) this.dispatch(u, s, solo);
+  }
+
+  private dispatch(unit: RenderUnit, s: CoreSettings, solo: boolean): void {
+    if (solo) this.solo = true;
+    const task = this.render(unit, s)
+      .catch((err: unknown) =>
+        this.d.log.log('error', `render ${unit.entryPath}: ${describe(err)}`),
+      )
+      .finally(() => {
+        this.inFlight.delete(unit.imageId);
+        if (solo) this.solo = false;
+        this.wake();
+      });
+    this.inFlight.set(unit.imageId, task);
+  }
+
+  private async render(unit: RenderUnit, s: CoreSettings): Promise<void> {
+    const { store } = this.d;
+    const collection = store.collection(unit.collectionId);
+    const folder = collection && store.cacheFolder(collection.cacheFolderId);
+    if (!collection || !folder) throw new Error(`collection ${unit.collectionId} is gone`);
+    const specs = unit.items.map((it) => {
+      const settings = s.render[it.variant];
+      const hash = settingsHash(it.variant, settings);
+      const relPath = outputRelPath(
+        unit.collectionId,
+        unit.imageId,
+        it.variant,
+        hash,
+        settings.format,
+      );
+      this.d.events.itemStarted(unit.jobId, it.variant, unit.entryPath);
+      return {
+        variant: it.variant,
+        settings,
+        hash,
+        relPath,
+        finalPath: outputAbsPath(folder.path, relPath),
+      };
+    });
+    let outcome: RenderOutcome;
+    try {
+      const input = await this.d.library.toRenderInput(
+        { kind: collection.kind, root: collection.root },
+        unit.entryPath,
+      );
+      const result = await this.d.pool.run({
+        label: unit.entryPath,
+        input,
+        outputs: specs.map((x) => ({
+          variant: x.variant,
+          finalPath: x.finalPath,
+          settings: x.settings,
+        })),
+        maxPixels: s.limits.maxPixels,
+        timeoutSeconds: s.limits.timeoutSeconds,
+      });
+      outcome = toOutcome(result, (variant) => specs.find((x) => x.variant === variant), folder.id);
+    } catch (err) {
+      const failure = failureOf(err);
+      if (!failure) this.d.log.log('error', `render ${unit.entryPath}: ${describe(err)}`);
+      outcome = {
+        kind: 'failed',
+        failure: failure ?? { code: 'INTERNAL', message: `unexpected error: ${String(err)}` },
+      };
+    }
+    if (outcome.kind === 'failed' && outcome.failure.code === 'DISK_FULL') {
+      // A full disk is not the image's fault: the job waits instead of failing items.
+      this.d.log.log('warn', `cache folder ${folder.path} is full; pausing job ${unit.jobId}`);
+      store.pause(unit.jobId);
+      outcome = { kind: 'interrupted' };
+    }
+    if (outcome.kind === 'crashed') {
+      this.d.log.log(
+        'warn',
+        `decoder crashed with ${unit.entryPath} in flight: ${outcome.message}`,
+      );
+    }
+    let unreferenced: Unreferenced[];
+    try {
+      unreferenced = store.completeRender(unit, outcome);
+    } catch (err) {
+      // Never leave the items running in a live process: hand them back for a retry.
+      this.d.log.log('error', `recording ${unit.entryPath} failed: ${describe(err)}`);
+      store.completeRender(unit, { kind: 'interrupted' });
+      throw err;
+    }
+    this.d.events.jobChanged(unit.jobId);
+    if (outcome.kind === 'done') {
+      for (const o of outcome.outputs) {
+        this.d.events.outputReady({
+          jobId: unit.jobId,
+          collectionId: unit.collectionId,
+          imageId: unit.imageId,
+          variant: o.variant,
+        });
+      }
+    }
+    await this.removeFiles(unreferenced);
+  }
+
+  private async removeFiles(list: Unreferenced[]): Promise<void> {
+    for (const u of list) {
+      const folder = this.d.store.cacheFolder(u.cacheFolderId);
+      if (!folder) continue;
+      await unlink(outputAbsPath(folder.path, u.relPath)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT')
+          this.d.log.log('warn', `could not delete ${u.relPath}: ${err.message}`);
+      });
+    }
+  }
+
+  // ---- scanning -----------------------------------------------------------------------
+
+  private startScan(job: JobRow): void {
+    const task = this.scan(job)
+      .catch((err: unknown) => {
+        this.d.log.log('error', `scan of job ${job.id}: ${describe(err)}`);
+        if (this.running) this.d.store.failJob(job.id, { code: 'INTERNAL', message: String(err) });
+      })
+      .finally(() => {
+        this.scans.delete(job.id);
+        this.d.events.jobChanged(job.id);
+        this.wake();
+      });
+    this.scans.set(job.id, task);
+  }
+
+  private stillWanted(jobId: number): boolean {
+    const j = this.d.store.job(jobId);
+    return this.running && !!j && !j.paused && (j.status === 'running' || j.status === 'queued');
+  }
+
+  private async scan(job: JobRow): Promise<void> {
+    const { store } = this.d;
+    const collection = store.collection(job.collectionId);
+    if (!collection) throw new Error(`collection ${job.collectionId} is gone`);
+    const source: CollectionSource = { kind: collection.kind, root: collection.root };
+    const limits = this.d.settings().limits;
+    if (!job.scanFinished) {
+      try {
+        for await (const batch of this.d.library.walk(source, {
+          batchSize: SCAN_BATCH,
+          limits,
+          signal: this.abort.signal,
+        })) {
+          if (!this.running) return;
+          const unreferenced = store.recordScanBatch(job.id, collection.id, batch);
+          this.d.events.jobChanged(job.id);
+          await this.removeFiles(unreferenced);
+          this.wake();
+          await this.probePending(job.id, source, limits);
+          if (!this.stillWanted(job.id)) return;
+        }
+      } catch (err) {
+        const failure = failureOf(err);
+        if (!failure || !this.running) throw err;
+        this.d.log.log('warn', `job ${job.id}: ${collection.root}: ${failure.message}`);
+        store.failJob(job.id, failure);
+        return;
+      }
+      await this.probePending(job.id, source, limits);
+      if (!this.stillWanted(job.id)) return;
+      store.finishScan(job.id);
+    } else {
+      await this.probePending(job.id, source, limits);
+    }
+  }
+
+  private async probePending(
+    jobId: number,
+    source: CollectionSource,
+    limits: InputLimits,
+  ): Promise<void> {
+    while (this.running) {
+      const work = this.d.store.claimScanItems(jobId, PROBE_BATCH);
+      if (!work.length) return;
+      const results = await mapLimit(work, PROBE_CONCURRENCY, async (w: ScanWork) => {
+        this.d.events.itemStarted(jobId, 'scan', w.entryPath);
+        let outcome: ScanOutcome;
+        try {
+          outcome = await this.d.library.probe(source, w.entryPath, limits);
+        } catch (err) {
+          outcome = {
+            ok: false,
+            ...(failureOf(err) ?? {
+              code: 'INTERNAL',
+              message: `unexpected error: ${String(err)}`,
+            }),
+          };
+        }
+        return { work: w, outcome };
+      });
+      this.d.store.completeScanItems(jobId, results);
+      this.d.events.jobChanged(jobId);
+      this.wake();
+    }
+  }
+}
+
+function toOutcome(
+  result: PoolOutcomeLike,
+  spec: (v: Variant) => { hash: string; relPath: string } | undefined,
+  cacheFolderId: number,
+): RenderOutcome {
+  if (result.ok) {
+    const outputs: OutputRecord[] = [];
+    for (const o of result.outputs) {
+      const sp = spec(o.variant);
+      if (!sp) continue;
+      outputs.push({
+        variant: o.variant,
+        settingsHash: sp.hash,
+        cacheFolderId,
+        relPath: sp.relPath,
+        bytes: o.bytes,
+        width: o.width,
+        height: o.height,
+      });
+    }
+    const { format, width, height, orientation } = result.source;
+    return { kind: 'done', source: { format, width, height, orientation }, outputs };
+  }
+  if ('crashed' in result && result.crashed) return { kind: 'crashed', message: result.message };
+  if ('interrupted' in result && result.interrupted) return { kind: 'interrupted' };
+  return { kind: 'failed', failure: { code: result.code, message: result.message } };
+}
+
+async function fileHasSize(path: string, bytes: number): Promise<boolean> {
+  try {
+    const st = await stat(path);
+    return st.isFile() && st.size === bytes;
+  } catch {
+    return false;
+  }
+}
+
+/** Maps with at most `limit` calls in flight, keeping the input order. */
+export async function mapLimit<T, R>(
+  list: readonly T[],
+  limit: number,
+  fn: (x: T) => Promise<R>,
+): Promise<R[]> {
+  const out = new Array<R>(list.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, list.length) }, async () => {
+    while (next < list.length) {
+      const i = next++;
+      out[i] = await fn(list[i]!);
+    }
+  });
+  await Promise.all(lanes);
+  return out;
+}
