@@ -268,6 +268,7 @@ class ProgressDisplay {
   private drawn = 0;
   private last = 0;
   private readonly lastPlain = new Map<number, string>();
+  private readonly lastPlainAt = new Map<number, number>();
 
   constructor(io: Io) {
     this.io = io;
@@ -276,19 +277,21 @@ class ProgressDisplay {
   update(job: JobView): void {
     this.jobs.set(job.id, job);
     const t = Date.now();
+    const terminal = isTerminal(job.status);
     if (this.io.isTTY) {
-      if (t - this.last >= 100 || isTerminal(job.status)) this.draw();
-    } else {
-      const line = plainLine(job);
-      if (
-        this.lastPlain.get(job.id) !== line &&
-        (t - this.last >= 1000 || isTerminal(job.status))
-      ) {
-        this.lastPlain.set(job.id, line);
-        this.io.out(line);
+      if (t - this.last >= 100 || terminal) {
+        this.last = t;
+        this.draw();
       }
+      return;
     }
-    if (t - this.last >= 100) this.last = t;
+    const line = plainLine(job);
+    const lastAt = this.lastPlainAt.get(job.id) ?? 0;
+    if (this.lastPlain.get(job.id) !== line && (t - lastAt >= 1000 || terminal)) {
+      this.lastPlain.set(job.id, line);
+      this.lastPlainAt.set(job.id, t);
+      this.io.out(line);
+    }
   }
 
   private draw(): void {

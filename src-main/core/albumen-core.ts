@@ -201,11 +201,11 @@ export class AlbumenCore {
       const folder = collection && this.store.cacheFolder(collection.cacheFolderId);
       if (!folder) continue;
       const dir = outputDir(folder.path, it.collectionId, it.imageId, it.stage);
-      let names: string[] = [];
+      let names: string[];
       try {
         names = readdirSync(dir);
       } catch {
-        continue;
+        continue; // no folder: nothing was written for this image yet
       }
       for (const name of names) {
         if (!isTempOfImage(name, it.imageId)) continue;
