@@ -1,0 +1,365 @@
+import type { BigIntStats, Stats } from 'node:fs';
+import { lstat, readdir, readlink, stat } from 'node:fs/promises';
+import { join, sep } from 'node:path';
+import type { Failure } from '../../src-shared/domain.ts';
+import type { InputLimits } from '../../src-shared/settings.ts';
+import { archiveItems, entryLimitFailure, entryMtimeMs, openZip } from './archive-index.ts';
+import type { CollectionSource } from './collection-source.ts';
+import {
+  LibraryError,
+  errnoCode,
+  failureFromFsError,
+  fileTooLarge,
+  notRegularFile,
+  describeFileKind,
+} from './library-error.ts';
+import {
+  SNIFF_BYTES,
+  hasImageExtension,
+  imageFormatFromMagic,
+  isSkippedName,
+  sortNaturally,
+  uniqueLabel,
+} from './names.ts';
+import { openRegularFile, readAt } from './safe-open.ts';
+
+/**
+ * One image candidate found by a walk. `failure` is set when the entry is
+ * already known to be unusable (a FIFO, a symlink loop, too large…); the scan
+ * records it as a failed item with that reason. `size` and `mtimeMs` describe
+ * the file (or the archive entry) for change detection.
+ */
+export interface WalkEntry {
+  entryPath: string;
+  size: number;
+  mtimeMs: number;
+  failure: Failure | null;
+}
+
+export interface WalkOptions {
+  /** Largest number of entries per yielded batch (at least 1). */
+  batchSize: number;
+  limits: InputLimits;
+  /** Aborting makes the walk throw the signal's reason at its next step. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Walks a collection in natural order (depth-first for folders) and yields
+ * its image candidates in batches of at most `batchSize`. Per-entry problems
+ * become entries with a failure; only an unusable root (missing or unreadable
+ * folder, corrupt archive) throws a LibraryError, which fails the whole job.
+ * Never opens anything that could block (FIFOs, devices) and never follows a
+ * folder loop.
+ */
+export async function* walkCollection(
+  source: CollectionSource,
+  opts: WalkOptions,
+): AsyncGenerator<WalkEntry[]> {
+  if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) {
+    throw new RangeError(`batchSize must be a whole number ≥ 1, got ${opts.batchSize}`);
+  }
+  const entries =
+    source.kind === 'folder' ? walkFolder(source.root, opts) : walkArchive(source.root, opts);
+  let batch: WalkEntry[] = [];
+  for await (const entry of entries) {
+    batch.push(entry);
+    if (batch.length >= opts.batchSize) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+async function* walkArchive(root: string, opts: WalkOptions): AsyncGenerator<WalkEntry> {
+  const { zip } = await openZip(root);
+  try {
+    const items = await archiveItems(zip, root, opts.signal);
+    for (const item of items) {
+      opts.signal?.throwIfAborted();
+      yield {
+        entryPath: item.entryPath,
+        size: item.entry.uncompressedSize,
+        mtimeMs: entryMtimeMs(item.entry),
+        failure: item.failure ?? entryLimitFailure(item.entry, opts.limits),
+      };
+    }
+  } finally {
+    zip.close();
+  }
+}
+
+/** A folder member: its name, and its raw bytes when they are not valid UTF-8. */
+interface Child {
+  name: string;
+  raw: Buffer | null;
+}
+
+/** A folder being walked: its sorted members and how far the walk has got. */
+interface Frame {
+  abs: string;
+  rel: string;
+  key: string;
+  children: Child[];
+  next: number;
+  /** lstat results of children[chunkStart…], fetched together to overlap the calls. */
+  chunk: Promise<(Stats | Error)[]> | null;
+  chunkStart: number;
+}
+
+/** Children whose lstat runs at once: enough to hide latency, few enough to stay fresh. */
+const LSTAT_CHUNK = 32;
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+const lossyUtf8 = new TextDecoder('utf-8');
+
+type Found =
+  | { kind: 'none' }
+  | { kind: 'entry'; entry: WalkEntry }
+  | { kind: 'folder'; abs: string; rel: string; stats: Stats };
+
+/**
+ * Depth-first over an explicit stack (a deep tree costs no recursion). Every
+ * folder is identified by (dev, ino): one already on the current path is a
+ * loop and is reported once; one already walked elsewhere is not walked again.
+ */
+async function* walkFolder(root: string, opts: WalkOptions): AsyncGenerator<WalkEntry> {
+  const { signal } = opts;
+  let rootKey: string;
+  let rootChildren: Child[];
+  try {
+    const st = await stat(root, { bigint: true });
+    if (!st.isDirectory()) throw new LibraryError('NOT_FOUND', `${root} is not a folder`);
+    rootKey = folderKey(st);
+    rootChildren = await listChildren(root);
+  } catch (err) {
+    if (err instanceof LibraryError) throw err;
+    throw LibraryError.from(failureFromFsError(err, root), err);
+  }
+  const visited = new Set([rootKey]);
+  const onPath = new Set([rootKey]);
+  const stack: Frame[] = [frame(root, '', rootKey, rootChildren)];
+
+  for (let top = stack.at(-1); top; top = stack.at(-1)) {
+    if (top.next >= top.children.length) {
+      stack.pop();
+      onPath.delete(top.key);
+      continue;
+    }
+    signal?.throwIfAborted();
+    const index = top.next++;
+    const child = top.children[index];
+    if (!child) continue;
+    const rel = top.rel ? `${top.rel}/${child.name}` : child.name;
+    const found = child.raw
+      ? await invalidName(top.abs, child, rel)
+      : await inspect(join(top.abs, child.name), rel, child.name, await lstatAt(top, index), opts);
+    if (found.kind === 'entry') {
+      yield found.entry;
+    } else if (found.kind === 'folder') {
+      const entered = await enterFolder(found, visited, onPath);
+      if ('entry' in entered) {
+        if (entered.entry) yield entered.entry;
+      } else {
+        // Stats fetched before a long descent would be stale on return.
+        top.chunk = null;
+        stack.push(entered.frame);
+        onPath.add(entered.frame.key);
+      }
+    }
+  }
+}
+
+function frame(abs: string, rel: string, key: string, children: Child[]): Frame {
+  return { abs, rel, key, children, next: 0, chunk: null, chunkStart: 0 };
+}
+
+async function lstatAt(f: Frame, index: number): Promise<Stats | Error> {
+  if (!f.chunk || index < f.chunkStart || index >= f.chunkStart + LSTAT_CHUNK) {
+    f.chunkStart = index;
+    f.chunk = Promise.all(
+      f.children
+        .slice(index, index + LSTAT_CHUNK)
+        .map((c) => lstat(join(f.abs, c.name)).catch((err: unknown) => toError(err))),
+    );
+  }
+  const results = await f.chunk;
+  return results[index - f.chunkStart] ?? new Error('lstat result missing');
+}
+
+function toError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/** A folder's members without the hidden and junk ones, in natural order. */
+async function listChildren(abs: string): Promise<Child[]> {
+  const names = await readdir(abs, { encoding: 'buffer' });
+  const children: Child[] = [];
+  const valid = new Set<string>();
+  const invalid: Buffer[] = [];
+  for (const raw of names) {
+    let name: string;
+    try {
+      name = strictUtf8.decode(raw);
+    } catch {
+      // Only Linux allows names that are not UTF-8; a lossy string could not be opened again.
+      if (raw[0] !== 0x2e) invalid.push(raw);
+      continue;
+    }
+    if (isSkippedName(name)) continue;
+    valid.add(name);
+    children.push({ name, raw: null });
+  }
+  for (const raw of invalid) {
+    children.push({ name: uniqueLabel(lossyUtf8.decode(raw), valid), raw });
+  }
+  return sortNaturally(children, (c) => c.name);
+}
+
+/** A member whose name is not valid UTF-8: reported if it is a folder or looks like an image. */
+async function invalidName(parent: string, child: Child, rel: string): Promise<Found> {
+  const raw = child.raw ?? Buffer.alloc(0);
+  const st = await lstat(Buffer.concat([Buffer.from(parent + sep), raw])).catch(() => null);
+  if (!st || !(st.isDirectory() || hasImageExtension(child.name))) return { kind: 'none' };
+  const what = st.isDirectory() ? 'folder' : 'file';
+  return entry(rel, st, {
+    code: 'INVALID_ENTRY_NAME',
+    message: `${what} name is not valid UTF-8 (not read)`,
+  });
+}
+
+function entry(entryPath: string, st: Stats | null, failure: Failure | null): Found {
+  return {
+    kind: 'entry',
+    entry: { entryPath, size: st?.size ?? 0, mtimeMs: st?.mtimeMs ?? 0, failure },
+  };
+}
+
+/** Decides what one folder member is, following a symbolic link one step. */
+async function inspect(
+  abs: string,
+  rel: string,
+  name: string,
+  lst: Stats | Error,
+  opts: WalkOptions,
+): Promise<Found> {
+  if (lst instanceof Error) {
+    // Gone since the listing, or unknowable (a folder without search permission):
+    // only what looks like an image by name is worth a report.
+    if (errnoCode(lst) === 'ENOENT' || !hasImageExtension(name)) return { kind: 'none' };
+    return entry(rel, null, failureFromFsError(lst, 'file'));
+  }
+  if (lst.isDirectory()) return { kind: 'folder', abs, rel, stats: lst };
+  if (lst.isFile()) return candidate(abs, rel, name, lst, opts);
+  if (!lst.isSymbolicLink()) return entry(rel, lst, notRegularFile(lst));
+
+  let target: Stats;
+  try {
+    target = await stat(abs);
+  } catch (err) {
+    return entry(rel, lst, await linkFailure(abs, err));
+  }
+  if (target.isDirectory()) return { kind: 'folder', abs, rel, stats: target };
+  if (target.isFile()) return candidate(abs, rel, name, target, opts);
+  return entry(rel, target, {
+    code: 'NOT_REGULAR_FILE',
+    message: `symbolic link to a ${describeFileKind(target)}, not a regular file`,
+  });
+}
+
+async function linkFailure(abs: string, err: unknown): Promise<Failure> {
+  const target = await readlink(abs).catch(() => '?');
+  switch (errnoCode(err) ?? '') {
+    case 'ELOOP':
+      return { code: 'SYMLINK_LOOP', message: `symbolic link loop (points to ${target})` };
+    case 'ENOENT':
+    case 'ENOTDIR':
+      return { code: 'DANGLING_LINK', message: `dangling symbolic link to ${target}` };
+    default:
+      return failureFromFsError(err, `symbolic link target ${target}`);
+  }
+}
+
+/**
+ * A regular file (or a link to one): an image by its extension, or by its
+ * first bytes when the extension says otherwise; anything else is ignored.
+ */
+async function candidate(
+  abs: string,
+  rel: string,
+  name: string,
+  st: Stats,
+  opts: WalkOptions,
+): Promise<Found> {
+  if (!hasImageExtension(name)) {
+    const sniffed = await sniff(abs);
+    if (sniffed === false) return { kind: 'none' };
+    if (sniffed !== true) return entry(rel, st, sniffed);
+  }
+  const tooLarge = st.size > opts.limits.maxFileBytes;
+  return entry(rel, st, tooLarge ? fileTooLarge(st.size, opts.limits.maxFileBytes) : null);
+}
+
+/** Whether the file starts like an image; a Failure if it turned out not to be a regular file. */
+async function sniff(abs: string): Promise<boolean | Failure> {
+  let opened;
+  try {
+    opened = await openRegularFile(abs, 'file');
+  } catch (err) {
+    // Unreadable files of other types are not reported: most are not images at all.
+    if (err instanceof LibraryError && err.code === 'NOT_REGULAR_FILE') return err.toFailure();
+    return false;
+  }
+  try {
+    return imageFormatFromMagic(await readAt(opened.handle, 0, SNIFF_BYTES)) !== null;
+  } catch {
+    return false;
+  } finally {
+    await opened.handle.close();
+  }
+}
+
+/** A folder's identity, (dev, ino), from bigint stats: inode numbers can exceed 2^53. */
+function folderKey(st: BigIntStats): string {
+  return `${st.dev}:${st.ino}`;
+}
+
+/**
+ * Starts walking a folder, unless it is a loop (reported once) or was
+ * already walked under another path (skipped). An unreadable folder is
+ * reported as an entry and the walk goes on.
+ */
+async function enterFolder(
+  found: { abs: string; rel: string; stats: Stats },
+  visited: Set<string>,
+  onPath: Set<string>,
+): Promise<{ frame: Frame } | { entry: WalkEntry | null }> {
+  const { abs, rel, stats } = found;
+  const failed = (failure: Failure): { entry: WalkEntry } => ({
+    entry: { entryPath: rel, size: 0, mtimeMs: stats.mtimeMs, failure },
+  });
+  let key: string;
+  try {
+    key = folderKey(await stat(abs, { bigint: true }));
+  } catch (err) {
+    return errnoCode(err) === 'ENOENT'
+      ? { entry: null }
+      : failed(failureFromFsError(err, 'folder'));
+  }
+  if (onPath.has(key)) {
+    return failed({
+      code: 'SYMLINK_LOOP',
+      message: 'folder loop: leads back to a folder that contains it (not followed)',
+    });
+  }
+  if (visited.has(key)) return { entry: null };
+  visited.add(key);
+  try {
+    return { frame: frame(abs, rel, key, await listChildren(abs)) };
+  } catch (err) {
+    return errnoCode(err) === 'ENOENT'
+      ? { entry: null }
+      : failed(failureFromFsError(err, 'folder'));
+  }
+}
