@@ -3,7 +3,7 @@ import os from 'node:os';
 import { basename, join } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { openDatabase, type Db } from '../store/database.ts';
-import { JobStore, type JobRow } from '../jobs/job-store.ts';
+import { JobStore, type CollectionRow, type JobRow } from '../jobs/job-store.ts';
 import { Scheduler, type LibraryPort, type RenderPoolPort } from '../jobs/scheduler.ts';
 import { ProgressTracker } from '../jobs/progress.ts';
 import { FileLogger, type LogEntry, type Logger } from './logger.ts';
@@ -19,7 +19,7 @@ import {
   type StageView,
   type Variant,
 } from '../../src-shared/domain.ts';
-import type { CoreSettings } from '../../src-shared/settings.ts';
+import { settingsHash, type CoreSettings } from '../../src-shared/settings.ts';
 import { noCrash, type CrashHook } from '../../src-shared/crash-points.ts';
 
 /** An output file that has just been written. */
@@ -40,6 +40,11 @@ export interface CoreParts {
   /** Collection walking, probing and source reading. */
   createLibrary: () => LibraryPort & {
     detect(path: string): Promise<{ kind: 'folder' | 'archive'; root: string }>;
+    /** Opens an image's original bytes (a file, or an entry inside an archive). */
+    openStream(
+      source: { kind: 'folder' | 'archive'; root: string },
+      entryPath: string,
+    ): Promise<{ stream: NodeJS.ReadableStream; size: number }>;
     close(): Promise<void>;
   };
   clock?: () => number;
@@ -173,6 +178,17 @@ export class AlbumenCore {
     this.releaseLock?.();
     this.releaseLock = null;
     this.logger.log('info', 'processing stopped');
+  }
+
+  /** Stops and starts processing again (after a change of the worker count). */
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  /** The store's database, for services that keep their own rows (UI settings). */
+  get database(): Db {
+    return this.db;
   }
 
   /** Stops processing and closes the store. */
@@ -348,6 +364,54 @@ export class AlbumenCore {
       const poll = setInterval(check, 500);
       check();
     });
+  }
+
+  // ---- library views and media -------------------------------------------------------
+
+  /** Collections with their usable image count and newest job. */
+  collections(): {
+    collection: CollectionRow;
+    imageCount: number;
+    job: JobView | undefined;
+  }[] {
+    return this.store.listCollections().map((c) => {
+      const j = this.store.latestJobOfCollection(c.id);
+      return {
+        collection: c,
+        imageCount: this.store.countImages(c.id),
+        job: j ? this.view(j) : undefined,
+      };
+    });
+  }
+
+  /** Settings hashes of the current settings, per variant. */
+  currentHashes(): Record<Variant, string> {
+    const s = this.settings().render;
+    return {
+      thumbnail: settingsHash('thumbnail', s.thumbnail),
+      cache: settingsHash('cache', s.cache),
+    };
+  }
+
+  /**
+   * The file of an image's output: made with the current settings if there is
+   * one, else the newest older one (better than nothing while it is remade).
+   */
+  outputFile(imageId: number, variant: Variant): { path: string; bytes: number } | null {
+    const o = this.store.bestOutput(imageId, variant, this.currentHashes()[variant]);
+    const folder = o && this.store.cacheFolder(o.cacheFolderId);
+    return o && folder ? { path: outputAbsPath(folder.path, o.relPath), bytes: o.bytes } : null;
+  }
+
+  /** The original bytes of an image, resolved through the one path model. */
+  async openSource(
+    imageId: number,
+  ): Promise<{ stream: NodeJS.ReadableStream; size: number; entryPath: string } | null> {
+    const image = this.store.image(imageId);
+    const c = image && this.store.collection(image.collectionId);
+    if (!image || !c) return null;
+    const opened = await this.library.openStream({ kind: c.kind, root: c.root }, image.entryPath);
+    return { ...opened, entryPath: image.entryPath };
   }
 
   // ---- events -------------------------------------------------------------------------

@@ -145,6 +145,30 @@ export interface ImageRow {
   orientation: number | null;
 }
 
+interface ImageDbRow {
+  id: number;
+  collection_id: number;
+  entry_path: string;
+  size: number;
+  format: string | null;
+  width: number | null;
+  height: number | null;
+  orientation: number | null;
+}
+
+function toImage(r: ImageDbRow): ImageRow {
+  return {
+    id: r.id,
+    collectionId: r.collection_id,
+    entryPath: r.entry_path,
+    size: r.size,
+    format: r.format,
+    width: r.width,
+    height: r.height,
+    orientation: r.orientation,
+  };
+}
+
 /** After this many decoder crashes with an image in flight, the image is failed. */
 export const MAX_DECODER_CRASHES = 2;
 
@@ -798,6 +822,49 @@ export class JobStore {
 
   // ---- views --------------------------------------------------------------------------
 
+  /** The newest job of a collection. */
+  latestJobOfCollection(collectionId: number): JobRow | undefined {
+    const r = this.st.latestJobOfCollection.get(collectionId) as JobDbRow | undefined;
+    return r ? toJob(r) : undefined;
+  }
+
+  /** Images of a collection whose header was read (the ones the grid shows). */
+  countImages(collectionId: number): number {
+    return (this.st.countImages.get(collectionId) as { n: number }).n;
+  }
+
+  image(id: number): ImageRow | undefined {
+    const r = this.st.imageById.get(id) as ImageDbRow | undefined;
+    return r ? toImage(r) : undefined;
+  }
+
+  /** A page of the usable images of a collection, in natural order, with which outputs exist. */
+  imagesWithOutputs(
+    collectionId: number,
+    hashes: Record<Variant, string>,
+    limit: number,
+    offset: number,
+  ): (ImageRow & { has: Record<Variant, boolean> })[] {
+    return (
+      this.st.imagesWithOutputs.all(
+        hashes.thumbnail,
+        hashes.cache,
+        collectionId,
+        limit,
+        offset,
+      ) as (ImageDbRow & { has_thumbnail: number; has_cache: number })[]
+    ).map((r) => ({
+      ...toImage(r),
+      has: { thumbnail: r.has_thumbnail === 1, cache: r.has_cache === 1 },
+    }));
+  }
+
+  /** The output for the current settings, else the newest of the variant. */
+  bestOutput(imageId: number, variant: Variant, settingsHash: string): OutputRow | undefined {
+    const r = this.st.bestOutput.get(imageId, variant, settingsHash) as OutputDbRow | undefined;
+    return r ? toOutput(r) : undefined;
+  }
+
   /** A page of a collection's images in natural order. */
   listImages(collectionId: number, limit = 200, offset = 0): ImageRow[] {
     return (
@@ -1047,6 +1114,24 @@ function prepare(db: Db) {
        VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, stage, image_id) DO NOTHING`,
     ),
     itemById: s('SELECT * FROM items WHERE id = ?'),
+    latestJobOfCollection: s('SELECT * FROM jobs WHERE collection_id = ? ORDER BY id DESC LIMIT 1'),
+    countImages: s(
+      'SELECT count(*) AS n FROM images WHERE collection_id = ? AND format IS NOT NULL',
+    ),
+    imageById: s('SELECT * FROM images WHERE id = ?'),
+    imagesWithOutputs: s(
+      `SELECT i.*,
+         EXISTS (SELECT 1 FROM outputs o WHERE o.image_id = i.id AND o.variant = 'thumbnail'
+                 AND o.settings_hash = ?) AS has_thumbnail,
+         EXISTS (SELECT 1 FROM outputs o WHERE o.image_id = i.id AND o.variant = 'cache'
+                 AND o.settings_hash = ?) AS has_cache
+       FROM images i WHERE i.collection_id = ? AND i.format IS NOT NULL
+       ORDER BY i.sort_key LIMIT ? OFFSET ?`,
+    ),
+    bestOutput: s(
+      `SELECT * FROM outputs WHERE image_id = ? AND variant = ?
+       ORDER BY settings_hash = ? DESC, id DESC LIMIT 1`,
+    ),
     imagesPage: s(
       `SELECT id, entry_path, size, format, width, height, orientation FROM images
        WHERE collection_id = ? ORDER BY sort_key LIMIT ? OFFSET ?`,

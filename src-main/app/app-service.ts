@@ -1,0 +1,317 @@
+import { basename } from 'node:path';
+import type { AlbumenCore } from '../core/albumen-core.ts';
+import type { Db } from '../store/database.ts';
+import type {
+  ApiError,
+  ApiResult,
+  AppApi,
+  AppEvent,
+  AppSettings,
+  AppSettingsPatch,
+  CollectionView,
+  CommandName,
+  ImageView,
+  MediaKind,
+} from '../../src-shared/api.ts';
+import { validateCommand } from '../../src-shared/api-validate.ts';
+import { isErrorCode, isTerminal, STAGES, type JobView } from '../../src-shared/domain.ts';
+
+/** What a media request resolves to: a generated file, or the original's bytes. */
+export type MediaTarget =
+  | { kind: 'file'; path: string; size: number; mime: string }
+  | { kind: 'stream'; stream: NodeJS.ReadableStream; size: number; mime: string };
+
+const MIME: Record<string, string> = {
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  jpe: 'image/jpeg',
+  jfif: 'image/jpeg',
+  png: 'image/png',
+  gif: 'image/gif',
+  webp: 'image/webp',
+  avif: 'image/avif',
+  bmp: 'image/bmp',
+  svg: 'image/svg+xml',
+  tif: 'image/tiff',
+  tiff: 'image/tiff',
+  heic: 'image/heic',
+  heif: 'image/heif',
+};
+
+/** The MIME type for a file name or image format. */
+export function mimeOf(nameOrFormat: string): string {
+  const ext = nameOrFormat.includes('.') ? nameOrFormat.split('.').pop()! : nameOrFormat;
+  return MIME[ext.toLowerCase()] ?? 'application/octet-stream';
+}
+
+/** Parses a media request's parts; null for anything that is not a known kind and a plain id. */
+export function parseMediaRequest(
+  kind: string,
+  id: string,
+): { kind: MediaKind; imageId: number } | null {
+  if (kind !== 'thumbnail' && kind !== 'cache' && kind !== 'source') return null;
+  if (!/^[1-9][0-9]{0,15}$/.test(id)) return null;
+  const imageId = Number(id);
+  return Number.isSafeInteger(imageId) ? { kind, imageId } : null;
+}
+
+function fail(code: ApiError['code'], message: string): { ok: false; error: ApiError } {
+  return { ok: false, error: { code, message } };
+}
+
+/** Turns any thrown value into an ApiError; only codes from the closed list cross. */
+export function toApiError(err: unknown): ApiError {
+  const code: unknown = (err as { code?: unknown } | null)?.code;
+  const message = err instanceof Error ? err.message : String(err);
+  return { code: isErrorCode(code) ? code : 'INTERNAL', message };
+}
+
+/** UI settings kept beside the core's, in the same store. */
+class UiSettings {
+  private readonly db: Db;
+  constructor(db: Db) {
+    this.db = db;
+  }
+  get(): { keepRunningInTray: boolean } {
+    const row = this.db.prepare(`SELECT value FROM settings WHERE key = 'ui'`).get() as
+      { value: string } | undefined;
+    const v = row ? (JSON.parse(row.value) as { keepRunningInTray?: boolean }) : {};
+    return { keepRunningInTray: v.keepRunningInTray ?? true };
+  }
+  set(v: { keepRunningInTray: boolean }): void {
+    this.db
+      .prepare(
+        `INSERT INTO settings (key, value) VALUES ('ui', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+      )
+      .run(JSON.stringify(v));
+  }
+}
+
+/**
+ * The AppApi implemented over the core: every command validated, every error
+ * mapped to a code, events fanned out. The Electron IPC, the browser host and
+ * tests all call `handle`; nothing else reaches the core from a UI.
+ */
+export class AppService {
+  private readonly core: AlbumenCore;
+  private readonly ui: UiSettings;
+  private readonly listeners = new Set<(e: AppEvent) => void>();
+  private readonly unsubscribe: (() => void)[] = [];
+  private readonly statusOf = new Map<number, string>();
+  readonly api: AppApi;
+
+  constructor(core: AlbumenCore) {
+    this.core = core;
+    this.ui = new UiSettings(core.database);
+    this.api = this.makeApi();
+    this.unsubscribe.push(
+      core.onJobChanged((job) => {
+        this.emit({ type: 'job', job });
+        if (this.statusOf.get(job.id) !== job.status) {
+          this.statusOf.set(job.id, job.status);
+          this.emit({ type: 'collections' });
+        }
+      }),
+      core.onOutputReady((o) =>
+        this.emit({
+          type: 'output',
+          collectionId: o.collectionId,
+          imageId: o.imageId,
+          variant: o.variant,
+        }),
+      ),
+      core.onLog((e) => {
+        if (e.level === 'warn' || e.level === 'error') {
+          this.emit({ type: 'log', level: e.level, message: e.message, time: e.time });
+        }
+      }),
+    );
+  }
+
+  dispose(): void {
+    for (const u of this.unsubscribe.splice(0)) u();
+    this.listeners.clear();
+  }
+
+  /** Subscribes to every pushed event; returns the unsubscribe function. */
+  onEvent(listener: (e: AppEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(e: AppEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch (err) {
+        this.core.log.log('error', `event listener failed: ${String(err)}`);
+      }
+    }
+  }
+
+  /**
+   * Runs a command arriving from a UI: unknown names and malformed parameters
+   * are refused with INVALID_INPUT; exceptions become coded errors.
+   */
+  async handle(command: unknown, params: unknown): Promise<ApiResult<unknown>> {
+    const invalid = validateCommand(command, params);
+    if (invalid) return { ok: false, error: invalid };
+    try {
+      const fn = this.api[command as CommandName] as (p: unknown) => Promise<ApiResult<unknown>>;
+      return await fn(params ?? {});
+    } catch (err) {
+      const error = toApiError(err);
+      if (error.code === 'INTERNAL')
+        this.core.log.log('error', `${String(command)}: ${String(err)}`);
+      return { ok: false, error };
+    }
+  }
+
+  private settings(): AppSettings {
+    return { ...this.core.settings(), ...this.ui.get() };
+  }
+
+  private collectionView(c: ReturnType<AlbumenCore['collections']>[number]): CollectionView {
+    const j: JobView | undefined = c.job;
+    let job: CollectionView['job'] = null;
+    if (j) {
+      const total = STAGES.reduce((n, s) => n + j.stages[s].total, 0);
+      const finished = STAGES.reduce(
+        (n, s) => n + j.stages[s].done + j.stages[s].skipped + j.stages[s].failed,
+        0,
+      );
+      job = {
+        id: j.id,
+        status: j.status,
+        progress: isTerminal(j.status) ? 1 : total ? finished / total : 0,
+        failed: STAGES.reduce((n, s) => n + j.stages[s].failed, 0),
+      };
+    }
+    return {
+      id: c.collection.id,
+      name: c.collection.name,
+      kind: c.collection.kind,
+      root: c.collection.root,
+      imageCount: c.imageCount,
+      job,
+    };
+  }
+
+  private makeApi(): AppApi {
+    const core = this.core;
+    const ok = <T>(value: T): Promise<ApiResult<T>> => Promise.resolve({ ok: true, value });
+    const toImage = (r: {
+      id: number;
+      collectionId: number;
+      entryPath: string;
+      width: number | null;
+      height: number | null;
+      format: string | null;
+      has: ImageView['has'];
+    }): ImageView => ({
+      id: r.id,
+      collectionId: r.collectionId,
+      entryPath: r.entryPath,
+      name: basename(r.entryPath),
+      width: r.width,
+      height: r.height,
+      format: r.format,
+      has: r.has,
+    });
+    const jobExists = (jobId: number) => core.job(jobId) !== undefined;
+    return {
+      importPaths: async ({ paths }) => {
+        const jobs: JobView[] = [];
+        const errors: string[] = [];
+        for (const p of paths) {
+          try {
+            jobs.push(await core.importPath(p));
+          } catch (err) {
+            const e = toApiError(err);
+            errors.push(`${p}: ${e.message}`);
+            if (paths.length === 1) return { ok: false, error: e };
+          }
+        }
+        this.emit({ type: 'collections' });
+        if (!jobs.length) return fail('INVALID_INPUT', errors.join('; '));
+        return { ok: true, value: jobs };
+      },
+      listCollections: () => ok(core.collections().map((c) => this.collectionView(c))),
+      listImages: ({ collectionId, offset, limit }) => {
+        if (!core.store.collection(collectionId))
+          return Promise.resolve(fail('NOT_FOUND', `no collection ${collectionId}`));
+        const items = core.store
+          .imagesWithOutputs(collectionId, core.currentHashes(), limit, offset)
+          .map(toImage);
+        return ok({ total: core.store.countImages(collectionId), offset, items });
+      },
+      getImage: ({ imageId }) => {
+        const img = core.store.image(imageId);
+        if (!img) return Promise.resolve(fail('NOT_FOUND', `no image ${imageId}`));
+        return ok(
+          toImage({
+            ...img,
+            has: {
+              thumbnail: core.outputFile(imageId, 'thumbnail') !== null,
+              cache: core.outputFile(imageId, 'cache') !== null,
+            },
+          }),
+        );
+      },
+      listJobs: ({ offset, limit }) => ok(core.jobs(limit, offset)),
+      failedItems: ({ jobId, offset, limit }) =>
+        jobExists(jobId)
+          ? ok(core.failedItems(jobId, limit, offset))
+          : Promise.resolve(fail('NOT_FOUND', `no job ${jobId}`)),
+      pauseJob: ({ jobId }) =>
+        jobExists(jobId)
+          ? ok(core.pause(jobId))
+          : Promise.resolve(fail('NOT_FOUND', `no job ${jobId}`)),
+      resumeJob: ({ jobId }) =>
+        jobExists(jobId)
+          ? ok(core.resume(jobId))
+          : Promise.resolve(fail('NOT_FOUND', `no job ${jobId}`)),
+      cancelJob: ({ jobId }) =>
+        jobExists(jobId)
+          ? ok(core.cancel(jobId))
+          : Promise.resolve(fail('NOT_FOUND', `no job ${jobId}`)),
+      retryJob: ({ jobId }) =>
+        jobExists(jobId)
+          ? ok(core.retry(jobId))
+          : Promise.resolve(fail('NOT_FOUND', `no job ${jobId}`)),
+      pauseAll: () => ok(core.store.unfinishedJobs().filter((j) => core.pause(j.id)).length),
+      resumeAll: () => ok(core.store.unfinishedJobs().filter((j) => core.resume(j.id)).length),
+      getSettings: () => ok(this.settings()),
+      updateSettings: async (patch: AppSettingsPatch) => {
+        const { keepRunningInTray, ...corePatch } = patch;
+        const workersBefore = core.settings().workers;
+        core.settingsStore.update(corePatch);
+        if (keepRunningInTray !== undefined) this.ui.set({ keepRunningInTray });
+        if (core.settings().workers !== workersBefore && core.processing) await core.restart();
+        const settings = this.settings();
+        this.emit({ type: 'settings', settings });
+        return { ok: true, value: settings };
+      },
+    };
+  }
+
+  /**
+   * Resolves a media request by id only: an output of the image, or (for the
+   * viewer) its original. Never takes a path from the request.
+   */
+  async resolveMedia(kind: MediaKind, imageId: number): Promise<MediaTarget | null> {
+    if (kind === 'source') {
+      const opened = await this.core.openSource(imageId);
+      if (!opened) return null;
+      return {
+        kind: 'stream',
+        stream: opened.stream,
+        size: opened.size,
+        mime: mimeOf(opened.entryPath),
+      };
+    }
+    const file = this.core.outputFile(imageId, kind);
+    if (!file) return null;
+    return { kind: 'file', path: file.path, size: file.bytes, mime: mimeOf(file.path) };
+  }
+}
