@@ -11,6 +11,8 @@ Commands:
   import PATH...     import folders or ZIP/CBZ archives (one job each)
       --wait         process the jobs now, with live progress, until they end
   run                process every unfinished job until none is left
+  serve              run Albumen in a browser: serves the UI on 127.0.0.1
+      --port N       port to listen on (default: a free one)
   jobs               list jobs
   job ID             show one job with its failed items
   pause ID | resume ID | cancel ID | retry ID
@@ -64,6 +66,7 @@ export async function main(argv: string[], io: Io = realIo): Promise<number> {
         wait: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
+        port: { type: 'string' },
       },
     });
   } catch (err) {
@@ -80,8 +83,17 @@ export async function main(argv: string[], io: Io = realIo): Promise<number> {
   const json = values.json === true;
   let core: AlbumenCore | null = null;
   try {
-    const known = ['import', 'run', 'jobs', 'job', 'pause', 'resume', 'cancel', 'retry'];
+    const known = ['import', 'run', 'serve', 'jobs', 'job', 'pause', 'resume', 'cancel', 'retry'];
     if (!known.includes(command)) throw new UsageError(`unknown command "${command}"`);
+    if (command === 'serve') {
+      const port = Number(values.port ?? '0');
+      if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        throw new UsageError('--port must be a number from 0 to 65535');
+      }
+      const { serve } = await import('../host/serve.ts');
+      await serve({ port, dataDir, out: io.out });
+      return 0;
+    }
     if (command === 'import' && args.length === 0)
       throw new UsageError('import needs at least one PATH');
     if (['job', 'pause', 'resume', 'cancel', 'retry'].includes(command)) parseId(args[0]);
