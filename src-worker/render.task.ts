@@ -38,8 +38,23 @@ const crash = processWideCrashHook(process.env.ALBUMEN_CRASH_AT);
 /** How much of a file is read up front: the JPEG tables come before the scan. */
 const HEAD_BYTES = 256 * 1024;
 
-/** Background that transparent sources are flattened onto for JPEG, which has no alpha. */
-const JPEG_BACKGROUND = '#ffffff';
+/**
+ * What shows through transparent pixels in a JPEG (which has no alpha): a light
+ * checkerboard, as image viewers draw transparency, so white-on-transparent
+ * art does not vanish into a plain white background.
+ */
+const CHECKER_CELL = 8;
+const CHECKER_TILE = (() => {
+  const size = CHECKER_CELL * 2;
+  const tile = Buffer.alloc(size * size * 4, 0xff);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      if (x < CHECKER_CELL !== y < CHECKER_CELL)
+        tile.fill(0xd9, (y * size + x) * 4, (y * size + x) * 4 + 3);
+    }
+  }
+  return { data: tile, raw: { width: size, height: size, channels: 4 as const } };
+})();
 
 /**
  * Decodes `req.input` once and writes every output in `req.outputs` from that
@@ -142,7 +157,11 @@ async function encodeAll(
       image = image.resize({ width: maxWidth, height: maxHeight, fit: 'inside' });
     }
     if (format === 'jpeg') {
-      if (info.channels === 4) image = image.flatten({ background: JPEG_BACKGROUND });
+      if (info.channels === 4) {
+        image = image.composite([
+          { input: CHECKER_TILE.data, raw: CHECKER_TILE.raw, tile: true, blend: 'dest-over' },
+        ]);
+      }
       // Why mozjpeg off: libjpeg's standard tables keep the quality number
       // comparable with the source estimate (mozjpeg's tables differ).
       image = image.jpeg({ quality, mozjpeg: false });

@@ -24,8 +24,11 @@ Options:
 
 Exit codes: 0 completed, 1 completed with errors (or failed, cancelled), 2 usage error.`;
 
-/** A mistake in the command line; exits with 2. */
+/** A mistake in the command line; exits with 2 after the usage text. */
 class UsageError extends Error {}
+
+/** An argument that names something unusable (a missing folder); exits with 2. */
+class InputError extends Error {}
 
 interface Io {
   out: (s: string) => void;
@@ -150,6 +153,10 @@ export async function main(argv: string[], io: Io = realIo): Promise<number> {
       io.err(`albumen: ${err.message}\n\n${USAGE}`);
       return 2;
     }
+    if (err instanceof InputError) {
+      io.err(`albumen: ${err.message}`);
+      return 2;
+    }
     const code = (err as { code?: string }).code;
     io.err(`albumen: ${code ? `${code}: ` : ''}${(err as Error).message}`);
     return 2;
@@ -171,7 +178,7 @@ async function importCommand(
       jobs.push(await core.importPath(p));
     } catch (err) {
       const code = (err as { code?: string }).code;
-      throw new UsageError(
+      throw new InputError(
         `cannot import ${p}: ${code ? `${code}: ` : ''}${(err as Error).message}`,
       );
     }
