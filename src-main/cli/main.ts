@@ -134,15 +134,15 @@ export async function main(argv: string[], io: Io = realIo): Promise<number> {
           const n = core.retry(id);
           io.out(`job ${id}: ${n} failed items will be retried (albumen run processes them)`);
         } else {
+          const done =
+            { pause: 'paused', resume: 'resumed', cancel: 'cancelled' }[command] ?? command;
           const changed =
             command === 'pause'
               ? core.pause(id)
               : command === 'resume'
                 ? core.resume(id)
                 : core.cancel(id);
-          io.out(
-            `job ${id}: ${changed ? `${command}d` : `not ${command}d (it is ${core.job(id)?.status})`}`,
-          );
+          io.out(`job ${id}: ${changed ? done : `not ${done} (it is ${core.job(id)?.status})`}`);
         }
         if (json) io.out(JSON.stringify(jobJson(core.job(id)!, core.failedItems(id)), null, 2));
         return 0;
