@@ -80,6 +80,8 @@ export interface JobView {
   status: JobStatus;
   scanFinished: boolean;
   paused: boolean;
+  /** Why it is paused: by the user, or DISK_FULL (it resumes by itself when space returns). */
+  pauseReason: 'user' | 'DISK_FULL' | null;
   createdAt: number;
   updatedAt: number;
   finishedAt: number | null;

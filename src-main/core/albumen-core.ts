@@ -10,6 +10,7 @@ import { FileLogger, type LogEntry, type Logger } from './logger.ts';
 import { acquireProcessLock } from './process-lock.ts';
 import { isTempOfImage, outputAbsPath, outputDir } from './layout.ts';
 import { SettingsStore } from './settings-store.ts';
+import { CacheService } from '../cache/cache.service.ts';
 import {
   STAGES,
   isTerminal,
@@ -54,6 +55,10 @@ export interface CoreParts {
   /** Minimum time between two change events of the same job. */
   eventIntervalMs?: number;
   pollMs?: number;
+  /** How often jobs paused for a full folder look for room again. */
+  spaceCheckMs?: number;
+  /** Free space a disk keeps before its cache folder counts as full. */
+  minFreeBytes?: () => number;
 }
 
 /** Default number of render threads: one per core, leaving the database process its share. */
@@ -70,6 +75,7 @@ export class AlbumenCore {
   readonly dataDir: string;
   readonly store: JobStore;
   readonly settingsStore: SettingsStore;
+  readonly cache: CacheService;
   private readonly db: Db;
   private readonly parts: CoreParts;
   private readonly logger: FileLogger;
@@ -84,6 +90,7 @@ export class AlbumenCore {
   private readonly dirty = new Map<number, number>();
   private readonly lastSent = new Map<number, number>();
   private flushTimer: NodeJS.Timeout | null = null;
+  private spaceTimer: NodeJS.Timeout | null = null;
   private closed = false;
 
   private constructor(parts: CoreParts) {
@@ -103,6 +110,14 @@ export class AlbumenCore {
     const cacheDir = join(parts.dataDir, 'cache');
     mkdirSync(cacheDir, { recursive: true });
     this.store.ensureCacheFolder(cacheDir);
+    this.cache = new CacheService({
+      db: this.db,
+      store: this.store,
+      log: this.logger,
+      dataDir: parts.dataDir,
+      clock: this.clock,
+      minFreeBytes: parts.minFreeBytes,
+    });
   }
 
   /** Opens the library in `dataDir` (the store only: no processing until `start`). */
@@ -136,6 +151,7 @@ export class AlbumenCore {
       await this.pool.start();
       this.scheduler = new Scheduler({
         store: this.store,
+        space: this.cache,
         pool: this.pool,
         library: this.library,
         settings: () => this.settings(),
@@ -150,6 +166,10 @@ export class AlbumenCore {
         },
       });
       this.flushTimer = setInterval(() => this.flush(), this.parts.eventIntervalMs ?? 100);
+      this.spaceTimer = setInterval(
+        () => void this.resumeWhereRoom(),
+        this.parts.spaceCheckMs ?? 2000,
+      );
       this.scheduler.start();
       this.logger.log('info', `processing started with ${threads} render threads`);
       void this.checkOutputFiles();
@@ -174,6 +194,8 @@ export class AlbumenCore {
     this.pool = null;
     if (this.flushTimer) clearInterval(this.flushTimer);
     this.flushTimer = null;
+    if (this.spaceTimer) clearInterval(this.spaceTimer);
+    this.spaceTimer = null;
     this.flush(true);
     this.releaseLock?.();
     this.releaseLock = null;
@@ -198,6 +220,24 @@ export class AlbumenCore {
     await this.library.close();
     this.db.close();
     this.closed = true;
+  }
+
+  /** Resumes jobs paused for a full cache folder once it has room again. */
+  private async resumeWhereRoom(): Promise<void> {
+    try {
+      const waiting = this.store.jobsPausedForDiskFull();
+      if (!waiting.length) return;
+      this.cache.forgetRoom();
+      for (const j of waiting) {
+        const c = this.store.collection(j.collectionId);
+        if (c && (await this.cache.hasRoom(c.cacheFolderId)) && this.store.resume(j.id)) {
+          this.logger.log('info', `job ${j.id}: cache folder has room again; resuming`);
+          this.changed(j.id);
+        }
+      }
+    } catch (err) {
+      this.logger.log('error', `space check failed: ${String(err)}`);
+    }
   }
 
   // ---- recovery -----------------------------------------------------------------------
@@ -296,6 +336,8 @@ export class AlbumenCore {
       name: basename(source.root),
       cacheFolderId: folder.id,
     });
+    const placed = this.cache.placementFor(collection.id);
+    if (placed !== collection.cacheFolderId) this.store.setCollectionFolder(collection.id, placed);
     const job =
       this.store.openJobOfCollection(collection.id) ?? this.store.createJob(collection.id);
     this.logger.log('info', `import ${source.root} as job ${job.id}`);
@@ -478,6 +520,7 @@ export class AlbumenCore {
       status: j.status,
       scanFinished: j.scanFinished,
       paused: j.paused,
+      pauseReason: j.pauseReason,
       createdAt: j.createdAt,
       updatedAt: j.updatedAt,
       finishedAt: j.finishedAt,

@@ -17,6 +17,8 @@ export interface NodeCoreOptions {
   logFile?: string | null;
   pollMs?: number;
   eventIntervalMs?: number;
+  spaceCheckMs?: number;
+  minFreeBytes?: () => number;
 }
 
 /**
@@ -29,6 +31,8 @@ export function openNodeCore(o: NodeCoreOptions): AlbumenCore {
     logFile: o.logFile,
     pollMs: o.pollMs,
     eventIntervalMs: o.eventIntervalMs,
+    spaceCheckMs: o.spaceCheckMs,
+    minFreeBytes: o.minFreeBytes,
     crash: crashHookFrom(process.env.ALBUMEN_CRASH_AT, () => process.kill(process.pid, 'SIGKILL')),
     createPool: (threads) =>
       new RenderPool({

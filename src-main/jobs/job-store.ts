@@ -1,4 +1,3 @@
-import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/database.ts';
 import {
   STAGES,
@@ -43,6 +42,8 @@ export interface JobRow {
   started: boolean;
   scanFinished: boolean;
   paused: boolean;
+  /** Why the job is paused: by the user, or because its cache folder is full. */
+  pauseReason: PauseReason | null;
   cancelled: boolean;
   error: Failure | null;
   createdAt: number;
@@ -172,6 +173,8 @@ function toImage(r: ImageDbRow): ImageRow {
 /** After this many decoder crashes with an image in flight, the image is failed. */
 export const MAX_DECODER_CRASHES = 2;
 
+export type PauseReason = 'user' | 'DISK_FULL';
+
 interface JobDbRow {
   id: number;
   collection_id: number;
@@ -179,6 +182,7 @@ interface JobDbRow {
   started: number;
   scan_finished: number;
   paused: number;
+  pause_reason: string | null;
   cancelled: number;
   error_code: string | null;
   error_message: string | null;
@@ -197,6 +201,7 @@ function toJob(r: JobDbRow): JobRow {
     started: r.started === 1,
     scanFinished: r.scan_finished === 1,
     paused: r.paused === 1,
+    pauseReason: r.paused === 1 ? (r.pause_reason === 'DISK_FULL' ? 'DISK_FULL' : 'user') : null,
     cancelled: r.cancelled === 1,
     error:
       r.error_code !== null
@@ -399,30 +404,43 @@ export class JobStore {
     });
   }
 
-  /** Stops handing out the job's work; running items finish. False when not applicable. */
-  pause(jobId: number): boolean {
-    return this.flagChange(jobId, (j) => !j.paused && !isDone(j), this.st.setPaused, 1);
+  /**
+   * Stops handing out the job's work; running items finish. A user pause
+   * overrides a DISK_FULL one (it is not resumed by itself). False when not
+   * applicable.
+   */
+  pause(jobId: number, reason: PauseReason = 'user'): boolean {
+    return this.transaction(() => {
+      const j = this.job(jobId);
+      if (!j || isDone(j)) return false;
+      if (j.paused && (j.pauseReason === reason || reason === 'DISK_FULL')) return false;
+      this.st.setPaused.run(1, reason, this.now(), jobId);
+      this.recompute(jobId);
+      return true;
+    });
   }
 
   resume(jobId: number): boolean {
-    return this.flagChange(jobId, (j) => j.paused, this.st.setPaused, 0);
+    return this.transaction(() => {
+      const j = this.job(jobId);
+      if (!j || !j.paused) return false;
+      this.st.setPaused.run(0, null, this.now(), jobId);
+      this.recompute(jobId);
+      return true;
+    });
+  }
+
+  /** Jobs paused because their cache folder was full. */
+  jobsPausedForDiskFull(): JobRow[] {
+    return (this.st.pausedForDiskFull.all() as JobDbRow[]).map(toJob);
   }
 
   /** Cancels the job: no more work is handed out; its pending items stay pending. */
   cancel(jobId: number): boolean {
-    return this.flagChange(jobId, (j) => !isDone(j), this.st.setCancelled, 1);
-  }
-
-  private flagChange(
-    jobId: number,
-    allowed: (j: JobRow) => boolean,
-    stmt: Statement,
-    value: number,
-  ): boolean {
     return this.transaction(() => {
       const j = this.job(jobId);
-      if (!j || !allowed(j)) return false;
-      stmt.run(value, this.now(), jobId);
+      if (!j || isDone(j)) return false;
+      this.st.setCancelled.run(1, this.now(), jobId);
       this.recompute(jobId);
       return true;
     });
@@ -734,6 +752,25 @@ export class JobStore {
     });
   }
 
+  /**
+   * An output's file is gone: its item in the newest job of the image goes back
+   * to pending, reopening that job, so the scheduler makes the file again.
+   * Returns the job id, or null when the image has no such item.
+   */
+  requeueOutput(imageId: number, variant: Variant): number | null {
+    return this.transaction(() => {
+      const row = this.st.newestItemOf.get(imageId, variant) as
+        { id: number; job_id: number; state: ItemState } | undefined;
+      if (!row) return null;
+      if (row.state === 'done' || row.state === 'skipped' || row.state === 'failed') {
+        this.st.requeueFinished.run(this.now(), row.id);
+        this.st.reopenJob.run(this.now(), row.job_id);
+        this.recompute(row.job_id);
+      }
+      return row.job_id;
+    });
+  }
+
   // ---- recovery and invariants --------------------------------------------------------
 
   /**
@@ -813,6 +850,30 @@ export class JobStore {
       return drifts;
     };
     return repair ? this.transaction(run) : run();
+  }
+
+  /** Output rows of one cache folder, a page at a time in id order. */
+  outputsInFolder(folderId: number, afterId: number, limit: number): OutputRow[] {
+    return (this.st.outputsInFolder.all(folderId, afterId, limit) as OutputDbRow[]).map(toOutput);
+  }
+
+  /** Outputs of a collection that sit in another folder than `folderId` (to rebalance). */
+  outputsOfCollectionElsewhere(collectionId: number, folderId: number): OutputRow[] {
+    return (this.st.outputsElsewhere.all(collectionId, folderId) as OutputDbRow[]).map(toOutput);
+  }
+
+  /** Records that an output's file now lives in another folder (statistics follow). */
+  moveOutput(id: number, folderId: number): void {
+    this.transaction(() => {
+      this.st.moveOutput.run(folderId, id);
+    });
+  }
+
+  /** Where new outputs of a collection go. */
+  setCollectionFolder(collectionId: number, folderId: number): void {
+    this.transaction(() => {
+      this.st.setCollectionFolder.run(folderId, collectionId);
+    });
   }
 
   /** All output rows, a page at a time in id order (for file checks). */
@@ -1085,10 +1146,14 @@ function prepare(db: Db) {
     setJobError: s(
       'UPDATE jobs SET error_code = ?, error_message = ?, updated_at = ? WHERE id = ?',
     ),
-    setPaused: s('UPDATE jobs SET paused = ?, updated_at = ? WHERE id = ?'),
+    setPaused: s('UPDATE jobs SET paused = ?, pause_reason = ?, updated_at = ? WHERE id = ?'),
+    pausedForDiskFull: s(
+      `SELECT * FROM jobs WHERE paused = 1 AND pause_reason = 'DISK_FULL'
+       AND status NOT IN ('completed', 'completed_with_errors', 'cancelled', 'failed') ORDER BY id`,
+    ),
     setCancelled: s('UPDATE jobs SET cancelled = ?, updated_at = ? WHERE id = ?'),
     revive: s(
-      `UPDATE jobs SET cancelled = 0, paused = 0, error_code = NULL, error_message = NULL,
+      `UPDATE jobs SET cancelled = 0, paused = 0, pause_reason = NULL, error_code = NULL, error_message = NULL,
        scan_finished = CASE WHEN error_code IS NULL THEN scan_finished ELSE 0 END,
        finished_at = NULL, updated_at = ? WHERE id = ?`,
     ),
@@ -1114,6 +1179,15 @@ function prepare(db: Db) {
        VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, stage, image_id) DO NOTHING`,
     ),
     itemById: s('SELECT * FROM items WHERE id = ?'),
+    newestItemOf: s(
+      `SELECT id, job_id, state FROM items WHERE image_id = ? AND stage = ? ORDER BY job_id DESC LIMIT 1`,
+    ),
+    requeueFinished: s(
+      `UPDATE items SET state = 'pending', error_code = NULL, error_message = NULL, crashes = 0,
+       updated_at = ? WHERE id = ?`,
+    ),
+    // A reopened job runs again even if it had been cancelled.
+    reopenJob: s(`UPDATE jobs SET cancelled = 0, updated_at = ? WHERE id = ?`),
     latestJobOfCollection: s('SELECT * FROM jobs WHERE collection_id = ? ORDER BY id DESC LIMIT 1'),
     countImages: s(
       'SELECT count(*) AS n FROM images WHERE collection_id = ? AND format IS NOT NULL',
@@ -1194,6 +1268,15 @@ function prepare(db: Db) {
     outputById: s('SELECT * FROM outputs WHERE id = ?'),
     outputsOfImage: s('SELECT * FROM outputs WHERE image_id = ?'),
     outputsPage: s('SELECT * FROM outputs WHERE id > ? ORDER BY id LIMIT ?'),
+    outputsInFolder: s(
+      'SELECT * FROM outputs WHERE cache_folder_id = ? AND id > ? ORDER BY id LIMIT ?',
+    ),
+    outputsElsewhere: s(
+      `SELECT o.* FROM outputs o JOIN images i ON i.id = o.image_id
+       WHERE i.collection_id = ? AND o.cache_folder_id <> ?`,
+    ),
+    moveOutput: s('UPDATE outputs SET cache_folder_id = ? WHERE id = ?'),
+    setCollectionFolder: s('UPDATE collections SET cache_folder_id = ? WHERE id = ?'),
     staleOutputs: s(
       'SELECT * FROM outputs WHERE image_id = ? AND variant = ? AND settings_hash <> ?',
     ),

@@ -56,8 +56,14 @@ export interface SchedulerEvents {
   outputReady(o: { jobId: number; collectionId: number; imageId: number; variant: Variant }): void;
 }
 
+/** Whether a cache folder may take new files (its limit and its disk's free space). */
+export interface SpacePort {
+  hasRoom(folderId: number): Promise<boolean>;
+}
+
 export interface SchedulerDeps {
   store: JobStore;
+  space?: SpacePort;
   pool: RenderPoolPort;
   library: LibraryPort;
   settings: () => CoreSettings;
@@ -216,6 +222,17 @@ export class Scheduler {
   ): Promise<void> {
     const s = this.d.settings();
     const skip = new Set<number>();
+    const collection = units[0] && this.d.store.collection(units[0].collectionId);
+    if (collection && this.d.space && !(await this.d.space.hasRoom(collection.cacheFolderId))) {
+      // Writing would fail or overfill the folder: the job waits, no item fails.
+      this.d.log.log(
+        'warn',
+        `cache folder of job ${jobId} is full; the job pauses until there is room`,
+      );
+      this.d.store.pause(jobId, 'DISK_FULL');
+      this.d.events.jobChanged(jobId);
+      return;
+    }
     for (const u of units) {
       for (const it of u.items) {
         const hash = settingsHash(it.variant, s.render[it.variant]);
@@ -306,7 +323,7 @@ export class Scheduler {
     if (outcome.kind === 'failed' && outcome.failure.code === 'DISK_FULL') {
       // A full disk is not the image's fault: the job waits instead of failing items.
       this.d.log.log('warn', `cache folder ${folder.path} is full; pausing job ${unit.jobId}`);
-      store.pause(unit.jobId);
+      store.pause(unit.jobId, 'DISK_FULL');
       outcome = { kind: 'interrupted' };
     }
     if (outcome.kind === 'crashed') {

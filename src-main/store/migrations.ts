@@ -168,4 +168,21 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    name: 'cache folder timestamps and pause reasons',
+    up(db) {
+      db.exec(`
+        ALTER TABLE cache_folders ADD COLUMN last_generated_at INTEGER;
+        ALTER TABLE cache_folders ADD COLUMN last_cleanup_at INTEGER;
+        -- Why a job is paused: 'user', or 'DISK_FULL' (resumed by itself when space returns).
+        ALTER TABLE jobs ADD COLUMN pause_reason TEXT;
+        UPDATE jobs SET pause_reason = 'user' WHERE paused = 1;
+        CREATE TRIGGER outputs_last_generated AFTER INSERT ON outputs BEGIN
+          UPDATE cache_folders SET last_generated_at = NEW.created_at WHERE id = NEW.cache_folder_id;
+        END;
+        CREATE INDEX outputs_by_variant_hash ON outputs (variant, settings_hash);
+        CREATE INDEX outputs_by_folder_id ON outputs (cache_folder_id, id);
+      `);
+    },
+  },
 ];

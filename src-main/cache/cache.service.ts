@@ -1,0 +1,519 @@
+import { copyFile, lstat, mkdir, readdir, rename, statfs, unlink } from 'node:fs/promises';
+import { mkdirSync, realpathSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { Db } from '../store/database.ts';
+import type { JobStore } from '../jobs/job-store.ts';
+import type { Logger } from '../core/logger.ts';
+import { outputAbsPath } from '../core/layout.ts';
+import { rendezvous } from './placement.ts';
+import type { Variant } from '../../src-shared/domain.ts';
+import { TEMP_SUFFIX } from '../../src-shared/render-task.ts';
+
+/** A cache folder with its statistics, as `cache list` and the Cache page show it. */
+export interface CacheFolderStats {
+  id: number;
+  path: string;
+  enabled: boolean;
+  limitBytes: number | null;
+  /** Bytes and files of the outputs recorded in it (kept with the output rows). */
+  bytes: number;
+  files: number;
+  /** Collections with outputs in it. */
+  collections: number;
+  /** Free and total space of the disk it is on (null when the folder is unreachable). */
+  freeBytes: number | null;
+  diskBytes: number | null;
+  lastGeneratedAt: number | null;
+  lastCleanupAt: number | null;
+  /** ok; full (limit reached or disk nearly full); disabled; missing (unreachable). */
+  state: 'ok' | 'full' | 'disabled' | 'missing';
+}
+
+/** What a cleanup found (dry run) or deleted. */
+export interface CleanupReport {
+  dryRun: boolean;
+  files: number;
+  bytes: number;
+  paths: string[];
+}
+
+/** What a reconcile found (dry run) or fixed: orphans, and outputs whose files are gone. */
+export interface ReconcileReport extends CleanupReport {
+  missing: string[];
+}
+
+/** Outputs made with settings other than the current ones. */
+export interface StaleReport {
+  files: number;
+  bytes: number;
+  byCollection: { collectionId: number; name: string; files: number; bytes: number }[];
+}
+
+/** An error in a cache-folder request, with a code from the closed list. */
+export class CacheError extends Error {
+  override name = 'CacheError';
+  readonly code: 'INVALID_INPUT' | 'NOT_FOUND';
+  constructor(code: 'INVALID_INPUT' | 'NOT_FOUND', message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** Files younger than this are never touched: they may be being written or committed. */
+export const CLEANUP_GRACE_MS = 2 * 60 * 1000;
+/** Free space a disk keeps before its cache folder counts as full. */
+export const DEFAULT_MIN_FREE_BYTES = 64 * 1024 * 1024;
+
+interface FolderRow {
+  id: number;
+  path: string;
+  enabled: number;
+  limit_bytes: number | null;
+  bytes: number;
+  files: number;
+  last_generated_at: number | null;
+  last_cleanup_at: number | null;
+}
+
+function within(parent: string, child: string): boolean {
+  const rel = relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/**
+ * Cache folders as records: placement of collections by rendezvous hashing,
+ * room checks (limit and real free space), statistics, reconcile, orphan
+ * cleanup, stale outputs and rebalancing. It only ever deletes regular files
+ * inside registered folders, never follows a symbolic link, and never touches
+ * the database's own files.
+ */
+export class CacheService {
+  private readonly db: Db;
+  private readonly store: JobStore;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly protectedFiles: string[];
+  private readonly minFreeBytes: () => number;
+  private readonly roomCache = new Map<number, { at: number; room: boolean }>();
+
+  constructor(deps: {
+    db: Db;
+    store: JobStore;
+    log: Logger;
+    dataDir: string;
+    clock?: () => number;
+    minFreeBytes?: () => number;
+  }) {
+    this.db = deps.db;
+    this.store = deps.store;
+    this.log = deps.log;
+    this.now = deps.clock ?? Date.now;
+    this.minFreeBytes = deps.minFreeBytes ?? (() => DEFAULT_MIN_FREE_BYTES);
+    const dataDir = resolve(deps.dataDir);
+    this.protectedFiles = [
+      'library.db',
+      'library.db-wal',
+      'library.db-shm',
+      'albumen.lock',
+      'albumen.log',
+    ].map((f) => join(dataDir, f));
+  }
+
+  private rows(): FolderRow[] {
+    return this.db.prepare('SELECT * FROM cache_folders ORDER BY id').all() as FolderRow[];
+  }
+
+  private row(id: number): FolderRow {
+    const r = this.db.prepare('SELECT * FROM cache_folders WHERE id = ?').get(id) as
+      FolderRow | undefined;
+    if (!r) throw new CacheError('NOT_FOUND', `no cache folder ${id}`);
+    return r;
+  }
+
+  // ---- statistics ---------------------------------------------------------------------
+
+  async list(): Promise<CacheFolderStats[]> {
+    const out: CacheFolderStats[] = [];
+    for (const r of this.rows()) {
+      const disk = await statfs(r.path).catch(() => null);
+      const freeBytes = disk ? disk.bavail * disk.bsize : null;
+      const collections = (
+        this.db
+          .prepare(
+            `SELECT count(DISTINCT substr(rel_path, 1, instr(rel_path, '/') - 1)) AS n
+             FROM outputs WHERE cache_folder_id = ?`,
+          )
+          .get(r.id) as { n: number }
+      ).n;
+      const full = this.isFull(r, freeBytes);
+      out.push({
+        id: r.id,
+        path: r.path,
+        enabled: r.enabled === 1,
+        limitBytes: r.limit_bytes,
+        bytes: r.bytes,
+        files: r.files,
+        collections,
+        freeBytes,
+        diskBytes: disk ? disk.blocks * disk.bsize : null,
+        lastGeneratedAt: r.last_generated_at,
+        lastCleanupAt: r.last_cleanup_at,
+        state: !disk ? 'missing' : r.enabled !== 1 ? 'disabled' : full ? 'full' : 'ok',
+      });
+    }
+    return out;
+  }
+
+  private isFull(r: FolderRow, freeBytes: number | null): boolean {
+    if (r.limit_bytes !== null && r.bytes >= r.limit_bytes) return true;
+    return freeBytes !== null && freeBytes < this.minFreeBytes();
+  }
+
+  /**
+   * True when new outputs may be written to the folder: under its limit and its
+   * disk above the free-space reserve. Cached for a second (it is asked per image).
+   */
+  async hasRoom(folderId: number): Promise<boolean> {
+    const cached = this.roomCache.get(folderId);
+    const t = this.now();
+    if (cached && t - cached.at < 1000) return cached.room;
+    const r = this.db.prepare('SELECT * FROM cache_folders WHERE id = ?').get(folderId) as
+      FolderRow | undefined;
+    if (!r) return false;
+    const disk = await statfs(r.path).catch(() => null);
+    const room = !!disk && !this.isFull(r, disk.bavail * disk.bsize);
+    this.roomCache.set(folderId, { at: t, room });
+    return room;
+  }
+
+  /** Forgets cached room answers (after a cleanup, a limit change or a resume). */
+  forgetRoom(): void {
+    this.roomCache.clear();
+  }
+
+  // ---- folders as records -------------------------------------------------------------
+
+  /**
+   * Registers a folder (created if missing). It may not be inside or contain
+   * another cache folder, nor hold the library's own files.
+   */
+  async add(path: string, limitBytes: number | null = null): Promise<CacheFolderStats> {
+    if (!path || !isAbsolute(resolve(path)))
+      throw new CacheError('INVALID_INPUT', 'a folder path is needed');
+    const abs = resolve(path);
+    mkdirSync(abs, { recursive: true });
+    const real = realpathSync(abs);
+    if (!statSync(real).isDirectory())
+      throw new CacheError('INVALID_INPUT', `${abs} is not a folder`);
+    for (const r of this.rows()) {
+      const other = (() => {
+        try {
+          return realpathSync(r.path);
+        } catch {
+          return r.path;
+        }
+      })();
+      if (within(other, real) || within(real, other)) {
+        throw new CacheError('INVALID_INPUT', `${abs} overlaps the cache folder ${r.path}`);
+      }
+    }
+    for (const f of this.protectedFiles) {
+      if (within(real, dirname(f))) {
+        throw new CacheError(
+          'INVALID_INPUT',
+          `${abs} holds the library database; choose another folder`,
+        );
+      }
+    }
+    if (limitBytes !== null && !(Number.isSafeInteger(limitBytes) && limitBytes > 0)) {
+      throw new CacheError('INVALID_INPUT', 'the limit must be a positive number of bytes');
+    }
+    const id = Number(
+      this.db
+        .prepare('INSERT INTO cache_folders (path, limit_bytes, created_at) VALUES (?, ?, ?)')
+        .run(real, limitBytes, this.now()).lastInsertRowid,
+    );
+    const moved = this.placeAll();
+    this.log.log(
+      'info',
+      `cache folder ${real} added; ${moved} collections now place new outputs there`,
+    );
+    return this.stats(id);
+  }
+
+  private async stats(id: number): Promise<CacheFolderStats> {
+    const s = (await this.list()).find((f) => f.id === id);
+    if (!s) throw new CacheError('NOT_FOUND', `no cache folder ${id}`);
+    return s;
+  }
+
+  async setLimit(id: number, limitBytes: number | null): Promise<CacheFolderStats> {
+    this.row(id);
+    if (limitBytes !== null && !(Number.isSafeInteger(limitBytes) && limitBytes > 0)) {
+      throw new CacheError(
+        'INVALID_INPUT',
+        'the limit must be a positive number of bytes, or none',
+      );
+    }
+    this.db.prepare('UPDATE cache_folders SET limit_bytes = ? WHERE id = ?').run(limitBytes, id);
+    this.forgetRoom();
+    this.placeAll();
+    return this.stats(id);
+  }
+
+  /** A disabled folder gets no new outputs; what it holds is still served. */
+  async setEnabled(id: number, enabled: boolean): Promise<CacheFolderStats> {
+    this.row(id);
+    if (!enabled && this.rows().filter((r) => r.enabled === 1 && r.id !== id).length === 0) {
+      throw new CacheError('INVALID_INPUT', 'at least one cache folder must stay enabled');
+    }
+    this.db.prepare('UPDATE cache_folders SET enabled = ? WHERE id = ?').run(enabled ? 1 : 0, id);
+    this.forgetRoom();
+    this.placeAll();
+    return this.stats(id);
+  }
+
+  /**
+   * Removes a folder: its files move to `moveTo`, or (without it) are deleted
+   * and their items requeued so a job makes them again elsewhere.
+   */
+  async remove(id: number, moveTo: number | null): Promise<{ moved: number; requeued: number }> {
+    const r = this.row(id);
+    if (moveTo === id) throw new CacheError('INVALID_INPUT', 'cannot move a folder into itself');
+    if (moveTo !== null) this.row(moveTo);
+    const others = this.rows().filter((x) => x.id !== id && x.enabled === 1);
+    if (!others.length)
+      throw new CacheError('INVALID_INPUT', 'the last enabled cache folder cannot be removed');
+    this.db.prepare('UPDATE cache_folders SET enabled = 0 WHERE id = ?').run(id);
+    this.placeAll();
+    let moved = 0;
+    let requeued = 0;
+    for (;;) {
+      const page = this.store.outputsInFolder(id, 0, 200);
+      if (!page.length) break;
+      for (const o of page) {
+        if (moveTo !== null) {
+          await this.moveFile(o, r.path, moveTo);
+          moved++;
+        } else {
+          this.store.dropOutput(o.id);
+          await unlink(outputAbsPath(r.path, o.relPath)).catch(() => {});
+          if (this.store.requeueOutput(o.imageId, o.variant) !== null) requeued++;
+        }
+      }
+    }
+    this.db.prepare('DELETE FROM cache_folders WHERE id = ?').run(id);
+    this.log.log(
+      'info',
+      `cache folder ${r.path} removed (${moved} files moved, ${requeued} outputs to remake)`,
+    );
+    return { moved, requeued };
+  }
+
+  /** Moves one output's file to another folder: copy or rename, then the row, then the old file. */
+  private async moveFile(
+    o: { id: number; relPath: string },
+    fromRoot: string,
+    toFolderId: number,
+  ): Promise<void> {
+    const to = this.row(toFolderId);
+    const src = outputAbsPath(fromRoot, o.relPath);
+    const dst = outputAbsPath(to.path, o.relPath);
+    await mkdir(dirname(dst), { recursive: true });
+    const temp = `${dst}.move${TEMP_SUFFIX}`;
+    try {
+      await rename(src, temp);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+      await copyFile(src, temp);
+    }
+    await rename(temp, dst);
+    this.store.moveOutput(o.id, toFolderId);
+    await unlink(src).catch(() => {});
+  }
+
+  // ---- placement ----------------------------------------------------------------------
+
+  /** The folder new outputs of a collection go to: rendezvous over enabled folders with room. */
+  placementFor(collectionId: number): number {
+    const enabled = this.rows().filter((r) => r.enabled === 1);
+    const withRoom = enabled.filter((r) => !(r.limit_bytes !== null && r.bytes >= r.limit_bytes));
+    const pick = rendezvous(
+      collectionId,
+      (withRoom.length ? withRoom : enabled).map((r) => r.id),
+    );
+    if (pick === null) throw new CacheError('NOT_FOUND', 'no enabled cache folder');
+    return pick;
+  }
+
+  /** Re-places every collection after the folder set changed; returns how many moved. */
+  placeAll(): number {
+    let changed = 0;
+    for (const c of this.store.listCollections()) {
+      const f = this.placementFor(c.id);
+      if (f !== c.cacheFolderId) {
+        this.store.setCollectionFolder(c.id, f);
+        changed++;
+      }
+    }
+    return changed;
+  }
+
+  /** Moves files of outputs that sit outside their collection's folder into it. */
+  async rebalance(dryRun: boolean): Promise<CleanupReport> {
+    const report: CleanupReport = { dryRun, files: 0, bytes: 0, paths: [] };
+    const folders = new Map(this.rows().map((r) => [r.id, r]));
+    for (const c of this.store.listCollections()) {
+      for (const o of this.store.outputsOfCollectionElsewhere(c.id, c.cacheFolderId)) {
+        const from = folders.get(o.cacheFolderId);
+        if (!from) continue;
+        report.files++;
+        report.bytes += o.bytes;
+        report.paths.push(outputAbsPath(from.path, o.relPath));
+        if (!dryRun) await this.moveFile(o, from.path, c.cacheFolderId);
+      }
+    }
+    return report;
+  }
+
+  // ---- reconcile and cleanup ----------------------------------------------------------
+
+  /**
+   * Every regular file below a folder, never following links; the library's
+   * own files are left out whatever happens.
+   */
+  private async *walk(
+    root: string,
+  ): AsyncGenerator<{ abs: string; rel: string; size: number; mtimeMs: number }> {
+    const stack = [root];
+    while (stack.length) {
+      const dir = stack.pop()!;
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch {
+        continue;
+      }
+      for (const e of entries) {
+        const abs = join(dir, e.name);
+        if (e.isDirectory()) stack.push(abs);
+        else if (e.isFile()) {
+          if (this.protectedFiles.includes(abs)) continue;
+          const st = await lstat(abs).catch(() => null);
+          if (!st?.isFile()) continue;
+          yield {
+            abs,
+            rel: relative(root, abs).split(sep).join('/'),
+            size: st.size,
+            mtimeMs: st.mtimeMs,
+          };
+        }
+        // Symbolic links and special files are never followed nor deleted.
+      }
+    }
+  }
+
+  /** Unreferenced files of a folder older than `minAgeMs` (temporary files of dead runs included). */
+  private async orphans(
+    folderId: number,
+    minAgeMs: number,
+  ): Promise<{ abs: string; size: number }[]> {
+    const r = this.row(folderId);
+    const has = this.db.prepare('SELECT 1 FROM outputs WHERE cache_folder_id = ? AND rel_path = ?');
+    const t = this.now();
+    const found: { abs: string; size: number }[] = [];
+    for await (const f of this.walk(r.path)) {
+      if (t - f.mtimeMs < Math.max(minAgeMs, CLEANUP_GRACE_MS)) continue;
+      if (!f.rel.endsWith(TEMP_SUFFIX) && has.get(folderId, f.rel)) continue;
+      found.push({ abs: f.abs, size: f.size });
+    }
+    return found;
+  }
+
+  /**
+   * Deletes files no output row refers to: older than `olderThanDays` (or any
+   * age past the grace period with `all`), temporary files of dead runs included.
+   */
+  async cleanup(opts: {
+    dryRun: boolean;
+    olderThanDays?: number;
+    all?: boolean;
+    folderId?: number;
+  }): Promise<CleanupReport> {
+    const minAge = opts.all ? 0 : (opts.olderThanDays ?? 7) * 86_400_000;
+    const report: CleanupReport = { dryRun: opts.dryRun, files: 0, bytes: 0, paths: [] };
+    for (const r of this.rows()) {
+      if (opts.folderId !== undefined && r.id !== opts.folderId) continue;
+      for (const f of await this.orphans(r.id, minAge)) {
+        if (!opts.dryRun) {
+          try {
+            await unlink(f.abs);
+          } catch (err) {
+            this.log.log('warn', `cleanup could not delete ${f.abs}: ${String(err)}`);
+            continue;
+          }
+        }
+        report.files++;
+        report.bytes += f.size;
+        report.paths.push(f.abs);
+      }
+      if (!opts.dryRun)
+        this.db
+          .prepare('UPDATE cache_folders SET last_cleanup_at = ? WHERE id = ?')
+          .run(this.now(), r.id);
+    }
+    if (!opts.dryRun) this.forgetRoom();
+    return report;
+  }
+
+  /**
+   * Compares the folders with the store: outputs whose file is gone (their items
+   * go back to pending so a job remakes them) and files with no row (deleted).
+   */
+  async reconcile(dryRun: boolean): Promise<ReconcileReport> {
+    const report: ReconcileReport = { dryRun, files: 0, bytes: 0, paths: [], missing: [] };
+    for (const r of this.rows()) {
+      let after = 0;
+      for (;;) {
+        const page = this.store.outputsInFolder(r.id, after, 500);
+        if (!page.length) break;
+        for (const o of page) {
+          after = o.id;
+          const abs = outputAbsPath(r.path, o.relPath);
+          const st = await lstat(abs).catch(() => null);
+          if (st?.isFile() && st.size === o.bytes) continue;
+          report.missing.push(abs);
+          if (!dryRun) {
+            this.store.dropOutput(o.id);
+            if (st?.isFile()) await unlink(abs).catch(() => {});
+            this.store.requeueOutput(o.imageId, o.variant);
+          }
+        }
+      }
+    }
+    const orphans = await this.cleanup({ dryRun, all: true });
+    report.files = orphans.files;
+    report.bytes = orphans.bytes;
+    report.paths = orphans.paths;
+    return report;
+  }
+
+  // ---- stale outputs ------------------------------------------------------------------
+
+  /** Outputs made with other settings than `current` (per variant). */
+  stale(current: Record<Variant, string>): StaleReport {
+    const rows = this.db
+      .prepare(
+        `SELECT i.collection_id AS collectionId, c.name, count(*) AS files, sum(o.bytes) AS bytes
+         FROM outputs o JOIN images i ON i.id = o.image_id JOIN collections c ON c.id = i.collection_id
+         WHERE (o.variant = 'thumbnail' AND o.settings_hash <> ?) OR (o.variant = 'cache' AND o.settings_hash <> ?)
+         GROUP BY i.collection_id ORDER BY c.name`,
+      )
+      .all(current.thumbnail, current.cache) as StaleReport['byCollection'];
+    return {
+      files: rows.reduce((n, r) => n + r.files, 0),
+      bytes: rows.reduce((n, r) => n + r.bytes, 0),
+      byCollection: rows,
+    };
+  }
+}
