@@ -119,3 +119,62 @@ describe('albumen CLI', () => {
     );
   });
 });
+
+describe('albumen cache', () => {
+  it('lists, adds, limits, reconciles and cleans up with the documented JSON shapes', async () => {
+    const root = tempDir();
+    await writePhotos(join(root, 'p'), 2, { width: 320, height: 240 });
+    const dataDir = join(root, 'data');
+    expect((await run(['import', join(root, 'p'), '--wait', '--data-dir', dataDir])).code).toBe(0);
+
+    const added = await run([
+      'cache',
+      'add',
+      join(root, 'c2'),
+      '--limit',
+      '20M',
+      '--json',
+      '--data-dir',
+      dataDir,
+    ]);
+    expect(added.code, added.err).toBe(0);
+    const list = JSON.parse(
+      (await run(['cache', 'list', '--json', '--data-dir', dataDir])).out,
+    ) as Record<string, unknown>[];
+    expect(list).toHaveLength(2);
+    for (const f of list) {
+      expect(Object.keys(f)).toEqual(
+        expect.arrayContaining([
+          'id',
+          'path',
+          'enabled',
+          'limitBytes',
+          'bytes',
+          'files',
+          'collections',
+          'freeBytes',
+        ]),
+      );
+    }
+    expect(list[0]).toMatchObject({ id: 1, files: 4, collections: 1, limitBytes: null });
+    expect(list[1]).toMatchObject({ id: 2, files: 0, limitBytes: 20 * 1024 * 1024 });
+
+    const limited = await run(['cache', 'limit', '2', 'none', '--json', '--data-dir', dataDir]);
+    expect((JSON.parse(limited.out) as { limitBytes: unknown }).limitBytes).toBeNull();
+
+    const rec = JSON.parse(
+      (await run(['cache', 'reconcile', '--dry-run', '--json', '--data-dir', dataDir])).out,
+    ) as object;
+    expect(rec).toEqual({ dryRun: true, files: 0, bytes: 0, paths: [], missing: [] });
+    const clean = JSON.parse(
+      (await run(['cache', 'cleanup', '--dry-run', '--json', '--data-dir', dataDir])).out,
+    ) as object;
+    expect(clean).toEqual({ dryRun: true, files: 0, bytes: 0, paths: [] });
+
+    expect((await run(['cache', 'limit', '2', 'lots', '--data-dir', dataDir])).code).toBe(2);
+    expect((await run(['cache', 'frob', '--data-dir', dataDir])).code).toBe(2);
+    const overlap = await run(['cache', 'add', join(dataDir, 'cache', 'x'), '--data-dir', dataDir]);
+    expect(overlap.code).toBe(2);
+    expect(overlap.err).toMatch(/overlaps/);
+  });
+});

@@ -4,6 +4,7 @@ import { defaultDataDir } from '../core/data-dir.ts';
 import type { AlbumenCore } from '../core/albumen-core.ts';
 import { STAGES, isTerminal, type JobView, type StageName } from '../../src-shared/domain.ts';
 import { jobHeader, jobJson, plainLine, stageLine, summary } from './format.ts';
+import { CACHE_USAGE, CacheUsageError, cacheCommand } from './cache-command.ts';
 
 const USAGE = `Usage: albumen <command> [options]
 
@@ -16,6 +17,7 @@ Commands:
   jobs               list jobs
   job ID             show one job with its failed items
   pause ID | resume ID | cancel ID | retry ID
+${CACHE_USAGE}
 
 Options:
   --data-dir DIR     library folder (default: ${defaultDataDir()})
@@ -70,6 +72,11 @@ export async function main(argv: string[], io: Io = realIo): Promise<number> {
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
         port: { type: 'string' },
+        'dry-run': { type: 'boolean', default: false },
+        all: { type: 'boolean', default: false },
+        limit: { type: 'string' },
+        'move-to': { type: 'string' },
+        'older-than': { type: 'string' },
       },
     });
   } catch (err) {
@@ -86,7 +93,18 @@ export async function main(argv: string[], io: Io = realIo): Promise<number> {
   const json = values.json === true;
   let core: AlbumenCore | null = null;
   try {
-    const known = ['import', 'run', 'serve', 'jobs', 'job', 'pause', 'resume', 'cancel', 'retry'];
+    const known = [
+      'import',
+      'run',
+      'serve',
+      'jobs',
+      'job',
+      'pause',
+      'resume',
+      'cancel',
+      'retry',
+      'cache',
+    ];
     if (!known.includes(command)) throw new UsageError(`unknown command "${command}"`);
     if (command === 'serve') {
       const port = Number(values.port ?? '0');
@@ -102,6 +120,20 @@ export async function main(argv: string[], io: Io = realIo): Promise<number> {
     if (['job', 'pause', 'resume', 'cancel', 'retry'].includes(command)) parseId(args[0]);
     core = await openCore(dataDir);
     switch (command) {
+      case 'cache':
+        return await cacheCommand(
+          core,
+          args,
+          {
+            json,
+            dryRun: values['dry-run'] === true,
+            all: values.all === true,
+            limit: values.limit,
+            moveTo: values['move-to'],
+            olderThan: values['older-than'],
+          },
+          io,
+        );
       case 'import':
         return await importCommand(core, args, values.wait === true, json, io);
       case 'run':
@@ -149,7 +181,7 @@ export async function main(argv: string[], io: Io = realIo): Promise<number> {
       }
     }
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof CacheUsageError) {
       io.err(`albumen: ${err.message}\n\n${USAGE}`);
       return 2;
     }
