@@ -110,12 +110,17 @@ describe('migration 2 (cache folder timestamps, pause reasons)', () => {
       INSERT INTO collections (id, kind, root, name, cache_folder_id, created_at) VALUES (1, 'folder', '/r', 'r', 1, 0);
       INSERT INTO images (id, collection_id, entry_path, sort_key, size, mtime_ms) VALUES (1, 1, 'a.jpg', 'a', 1, 0);
       INSERT INTO jobs (id, collection_id, status, paused, created_at, updated_at) VALUES (1, 1, 'paused', 1, 0, 0), (2, 1, 'running', 0, 0, 0);
+      INSERT INTO outputs (image_id, variant, settings_hash, cache_folder_id, rel_path, bytes, width, height, created_at)
+        VALUES (1, 'cache', 'h', 1, 'y', 10, 1, 1, 777);
     `);
     migrate(db, MIGRATIONS.slice(0, 2));
     expect(db.prepare('SELECT id, pause_reason FROM jobs ORDER BY id').all()).toEqual([
       { id: 1, pause_reason: 'user' },
       { id: 2, pause_reason: null },
     ]);
+    expect(db.prepare('SELECT last_generated_at FROM cache_folders').get()).toEqual({
+      last_generated_at: 777,
+    });
     db.exec(`INSERT INTO outputs (image_id, variant, settings_hash, cache_folder_id, rel_path, bytes, width, height, created_at)
              VALUES (1, 'thumbnail', 'h', 1, 'x', 10, 1, 1, 1234)`);
     expect(db.prepare('SELECT last_generated_at FROM cache_folders').get()).toEqual({

@@ -177,6 +177,8 @@ export const MIGRATIONS: readonly Migration[] = [
         -- Why a job is paused: 'user', or 'DISK_FULL' (resumed by itself when space returns).
         ALTER TABLE jobs ADD COLUMN pause_reason TEXT;
         UPDATE jobs SET pause_reason = 'user' WHERE paused = 1;
+        UPDATE cache_folders SET last_generated_at =
+          (SELECT max(created_at) FROM outputs WHERE cache_folder_id = cache_folders.id);
         CREATE TRIGGER outputs_last_generated AFTER INSERT ON outputs BEGIN
           UPDATE cache_folders SET last_generated_at = NEW.created_at WHERE id = NEW.cache_folder_id;
         END;
