@@ -32,6 +32,14 @@ const optional =
   (v) =>
     v === undefined ? null : c(v);
 const bool: Check = (v) => (typeof v === 'boolean' ? null : 'must be true or false');
+const path: Check = (v) =>
+  typeof v === 'string' && v.trim() !== '' && v.length <= 4096 && !v.includes('\0')
+    ? null
+    : 'must be a non-empty path';
+const nullable =
+  (c: Check): Check =>
+  (v) =>
+    v === null ? null : c(v);
 const int =
   (lo: number, hi: number): Check =>
   (v) =>
@@ -95,6 +103,23 @@ const SCHEMAS: Record<CommandName, Check> = {
     workers: optional(int(0, 64)),
     keepRunningInTray: optional(bool),
   }),
+  listCacheFolders: none,
+  addCacheFolder: shape({ path, limitBytes: optional(nullable(int(1, 2 ** 50))) }),
+  removeCacheFolder: shape({ id, moveTo: nullable(id) }),
+  updateCacheFolder: shape({
+    id,
+    enabled: optional(bool),
+    limitBytes: optional(nullable(int(1, 2 ** 50))),
+  }),
+  reconcileCache: shape({ dryRun: bool }),
+  cleanupCache: shape({
+    dryRun: bool,
+    olderThanDays: optional(int(0, 36500)),
+    all: optional(bool),
+  }),
+  rebalanceCache: shape({ dryRun: bool }),
+  staleOutputs: none,
+  regenerateStale: shape({ collectionId: optional(id) }),
 };
 
 /** True when `name` is a command of the contract. */

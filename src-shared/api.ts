@@ -56,6 +56,42 @@ export interface ImagePage {
 /** What `media` URLs may name: an output variant, or the original image. */
 export type MediaKind = Variant | 'source';
 
+/** A cache folder with its statistics (the Cache page). */
+export interface CacheFolderView {
+  id: number;
+  path: string;
+  enabled: boolean;
+  limitBytes: number | null;
+  bytes: number;
+  files: number;
+  collections: number;
+  freeBytes: number | null;
+  diskBytes: number | null;
+  lastGeneratedAt: number | null;
+  lastCleanupAt: number | null;
+  state: 'ok' | 'full' | 'disabled' | 'missing';
+}
+
+/** What a cleanup or rebalance found (dry run) or did. */
+export interface CacheReport {
+  dryRun: boolean;
+  files: number;
+  bytes: number;
+  paths: string[];
+}
+
+/** What a reconcile found or fixed: orphan files, and outputs whose files were gone. */
+export interface ReconcileReportView extends CacheReport {
+  missing: string[];
+}
+
+/** Outputs made with older settings. */
+export interface StaleView {
+  files: number;
+  bytes: number;
+  byCollection: { collectionId: number; name: string; files: number; bytes: number }[];
+}
+
 /** Partial settings update, nested groups merge. */
 export interface SettingsPatch {
   render?: {
@@ -99,6 +135,31 @@ export interface AppApi {
   resumeAll: (p: Record<string, never>) => Promise<ApiResult<number>>;
   getSettings: (p: Record<string, never>) => Promise<ApiResult<AppSettings>>;
   updateSettings: (p: AppSettingsPatch) => Promise<ApiResult<AppSettings>>;
+  listCacheFolders: (p: Record<string, never>) => Promise<ApiResult<CacheFolderView[]>>;
+  addCacheFolder: (p: {
+    path: string;
+    limitBytes?: number | null;
+  }) => Promise<ApiResult<CacheFolderView>>;
+  /** Removes a folder; its files move to `moveTo`, or (null) are deleted and made again. */
+  removeCacheFolder: (p: {
+    id: number;
+    moveTo: number | null;
+  }) => Promise<ApiResult<{ moved: number; requeued: number }>>;
+  updateCacheFolder: (p: {
+    id: number;
+    enabled?: boolean;
+    limitBytes?: number | null;
+  }) => Promise<ApiResult<CacheFolderView>>;
+  reconcileCache: (p: { dryRun: boolean }) => Promise<ApiResult<ReconcileReportView>>;
+  cleanupCache: (p: {
+    dryRun: boolean;
+    olderThanDays?: number;
+    all?: boolean;
+  }) => Promise<ApiResult<CacheReport>>;
+  rebalanceCache: (p: { dryRun: boolean }) => Promise<ApiResult<CacheReport>>;
+  staleOutputs: (p: Record<string, never>) => Promise<ApiResult<StaleView>>;
+  /** Starts jobs that remake stale outputs: of one collection, or of all. */
+  regenerateStale: (p: { collectionId?: number }) => Promise<ApiResult<JobView[]>>;
 }
 
 export type CommandName = keyof AppApi;
@@ -122,6 +183,15 @@ export const COMMANDS = [
   'resumeAll',
   'getSettings',
   'updateSettings',
+  'listCacheFolders',
+  'addCacheFolder',
+  'removeCacheFolder',
+  'updateCacheFolder',
+  'reconcileCache',
+  'cleanupCache',
+  'rebalanceCache',
+  'staleOutputs',
+  'regenerateStale',
 ] as const satisfies readonly CommandName[];
 
 /** Events pushed from the core to every UI. */

@@ -282,6 +282,37 @@ export class AppService {
       pauseAll: () => ok(core.store.unfinishedJobs().filter((j) => core.pause(j.id)).length),
       resumeAll: () => ok(core.store.unfinishedJobs().filter((j) => core.resume(j.id)).length),
       getSettings: () => ok(this.settings()),
+      listCacheFolders: async () => ok(await core.cache.list()),
+      addCacheFolder: async ({ path, limitBytes }) =>
+        ok(await core.cache.add(path, limitBytes ?? null)),
+      removeCacheFolder: async ({ id, moveTo }) => {
+        const r = await core.cache.remove(id, moveTo);
+        core.wake();
+        return { ok: true, value: r };
+      },
+      updateCacheFolder: async ({ id, enabled, limitBytes }) => {
+        if (limitBytes !== undefined) await core.cache.setLimit(id, limitBytes);
+        if (enabled !== undefined) await core.cache.setEnabled(id, enabled);
+        return ok((await core.cache.list()).find((f) => f.id === id)!);
+      },
+      reconcileCache: async ({ dryRun }) => {
+        const r = await core.cache.reconcile(dryRun);
+        if (!dryRun) core.wake();
+        return { ok: true, value: r };
+      },
+      cleanupCache: async ({ dryRun, olderThanDays, all }) =>
+        ok(await core.cache.cleanup({ dryRun, olderThanDays, all })),
+      rebalanceCache: async ({ dryRun }) => ok(await core.cache.rebalance(dryRun)),
+      staleOutputs: () => ok(core.cache.stale(core.currentHashes())),
+      regenerateStale: async ({ collectionId }) => {
+        const jobs: JobView[] = [];
+        for (const c of core.cache.stale(core.currentHashes()).byCollection) {
+          if (collectionId !== undefined && c.collectionId !== collectionId) continue;
+          const col = core.store.collection(c.collectionId);
+          if (col) jobs.push(await core.importPath(col.root));
+        }
+        return { ok: true, value: jobs };
+      },
       updateSettings: async (patch: AppSettingsPatch) => {
         const { keepRunningInTray, ...corePatch } = patch;
         const workersBefore = core.settings().workers;

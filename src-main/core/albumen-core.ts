@@ -377,6 +377,12 @@ export class AlbumenCore {
     return n;
   }
 
+  /** Asks the scheduler to look for work now (after requeued items). */
+  wake(): void {
+    this.scheduler?.wake();
+    for (const j of this.store.unfinishedJobs()) this.markDirty(j.id);
+  }
+
   private afterCommand(id: number, changed: boolean): boolean {
     if (changed) this.changed(id);
     return changed;
