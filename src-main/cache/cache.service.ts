@@ -7,47 +7,20 @@ import type { Logger } from '../core/logger.ts';
 import { outputAbsPath } from '../core/layout.ts';
 import { rendezvous } from './placement.ts';
 import type { Variant } from '../../src-shared/domain.ts';
+import type {
+  CacheFolderView,
+  CacheReport,
+  ReconcileReportView,
+  StaleView,
+} from '../../src-shared/api.ts';
 import { TEMP_SUFFIX } from '../../src-shared/render-task.ts';
 
 /** A cache folder with its statistics, as `cache list` and the Cache page show it. */
-export interface CacheFolderStats {
-  id: number;
-  path: string;
-  enabled: boolean;
-  limitBytes: number | null;
-  /** Bytes and files of the outputs recorded in it (kept with the output rows). */
-  bytes: number;
-  files: number;
-  /** Collections with outputs in it. */
-  collections: number;
-  /** Free and total space of the disk it is on (null when the folder is unreachable). */
-  freeBytes: number | null;
-  diskBytes: number | null;
-  lastGeneratedAt: number | null;
-  lastCleanupAt: number | null;
-  /** ok; full (limit reached or disk nearly full); disabled; missing (unreachable). */
-  state: 'ok' | 'full' | 'disabled' | 'missing';
-}
-
-/** What a cleanup found (dry run) or deleted. */
-export interface CleanupReport {
-  dryRun: boolean;
-  files: number;
-  bytes: number;
-  paths: string[];
-}
-
-/** What a reconcile found (dry run) or fixed: orphans, and outputs whose files are gone. */
-export interface ReconcileReport extends CleanupReport {
-  missing: string[];
-}
-
-/** Outputs made with settings other than the current ones. */
-export interface StaleReport {
-  files: number;
-  bytes: number;
-  byCollection: { collectionId: number; name: string; files: number; bytes: number }[];
-}
+export type CacheFolderStats = CacheFolderView;
+/** What a cleanup (or rebalance) found in a dry run, or did. */
+export type CleanupReport = CacheReport;
+export type ReconcileReport = ReconcileReportView;
+export type StaleReport = StaleView;
 
 /** An error in a cache-folder request, with a code from the closed list. */
 export class CacheError extends Error {

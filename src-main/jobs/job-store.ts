@@ -1,5 +1,6 @@
 import type { Db } from '../store/database.ts';
 import {
+  EMPTY_COUNTERS,
   STAGES,
   VARIANTS,
   isErrorCode,
@@ -819,14 +820,7 @@ export class JobStore {
       }
       const drifts: CounterDrift[] = [];
       for (const s of this.st.allStages.all() as (StageDbRow & { job_id: number })[]) {
-        const a = actual.get(`${s.job_id}:${s.stage}`) ?? {
-          total: 0,
-          pending: 0,
-          running: 0,
-          done: 0,
-          skipped: 0,
-          failed: 0,
-        };
+        const a = actual.get(`${s.job_id}:${s.stage}`) ?? { ...EMPTY_COUNTERS };
         if (!sameCounters(a, s)) {
           drifts.push({ jobId: s.job_id, stage: s.stage, stored: counters(s), actual: a });
         }
