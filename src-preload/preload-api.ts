@@ -1,0 +1,47 @@
+/**
+ * The object the sandboxed preload exposes as `window.albumen`, built from
+ * injected IPC parts so it is testable without Electron: one function per
+ * command of the contract, the event subscription and the drop-path helper.
+ */
+import type { IpcRenderer, IpcRendererEvent, WebUtils } from 'electron';
+import {
+  COMMANDS,
+  type AppApi,
+  type AppEvent,
+  type CommandName,
+  type PreloadApi,
+} from '../src-shared/api.ts';
+
+/**
+ * The IPC channels; src-main/electron/ipc.ts names the same two (neither side
+ * may import the other, and both have a test pinning the names).
+ */
+export const CALL_CHANNEL = 'albumen:call';
+export const EVENT_CHANNEL = 'albumen:event';
+
+/** Builds the bridge object. Nothing Electron-specific (no event objects) reaches the page. */
+export function createPreloadApi(
+  ipc: Pick<IpcRenderer, 'invoke' | 'on' | 'removeListener'>,
+  webUtils: Pick<WebUtils, 'getPathForFile'>,
+): PreloadApi {
+  const commands = Object.fromEntries(
+    COMMANDS.map((name) => [name, (params: unknown) => ipc.invoke(CALL_CHANNEL, name, params)]),
+  ) as { readonly [K in CommandName]: AppApi[K] };
+  return {
+    ...commands,
+    onEvent(listener: (e: AppEvent) => void): () => void {
+      const relay = (_e: IpcRendererEvent, event: AppEvent) => listener(event);
+      ipc.on(EVENT_CHANNEL, relay);
+      return () => {
+        ipc.removeListener(EVENT_CHANNEL, relay);
+      };
+    },
+    pathForFile(file: File): string {
+      try {
+        return webUtils.getPathForFile(file);
+      } catch {
+        return '';
+      }
+    },
+  };
+}
