@@ -12,12 +12,11 @@ import {
   type PreloadApi,
 } from '../src-shared/api.ts';
 
-/**
- * The IPC channels; src-main/electron/ipc.ts names the same two (neither side
- * may import the other, and both have a test pinning the names).
- */
-export const CALL_CHANNEL = 'albumen:call';
-export const EVENT_CHANNEL = 'albumen:event';
+import { IPC_CALL_CHANNEL, IPC_EVENT_CHANNEL } from '../src-shared/api.ts';
+
+/** The IPC channels, declared once in the contract. */
+export const CALL_CHANNEL = IPC_CALL_CHANNEL;
+export const EVENT_CHANNEL = IPC_EVENT_CHANNEL;
 
 /** Builds the bridge object. Nothing Electron-specific (no event objects) reaches the page. */
 export function createPreloadApi(

@@ -218,6 +218,11 @@ export interface AppBridge {
   readonly platform: 'electron' | 'browser';
 }
 
+/** IPC channel of commands: `ipcRenderer.invoke(IPC_CALL_CHANNEL, command, params)`. */
+export const IPC_CALL_CHANNEL = 'albumen:call';
+/** IPC channel of pushed events: `webContents.send(IPC_EVENT_CHANNEL, event)`. */
+export const IPC_EVENT_CHANNEL = 'albumen:event';
+
 /** The custom protocol that serves media by id in the desktop app. */
 export const MEDIA_SCHEME = 'albumen-media';
 

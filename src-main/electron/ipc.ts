@@ -8,10 +8,11 @@ import type { ApiResult, AppEvent } from '../../src-shared/api.ts';
 import type { AppService } from '../app/app-service.ts';
 import { isRendererUrl, type RendererTarget } from './window-options.ts';
 
-/** `ipcRenderer.invoke(CALL_CHANNEL, command, params)`; the preload names the same channel. */
-export const CALL_CHANNEL = 'albumen:call';
-/** `webContents.send(EVENT_CHANNEL, event)` for every AppEvent. */
-export const EVENT_CHANNEL = 'albumen:event';
+import { IPC_CALL_CHANNEL, IPC_EVENT_CHANNEL } from '../../src-shared/api.ts';
+
+/** The IPC channels, declared once in the contract. */
+export const CALL_CHANNEL = IPC_CALL_CHANNEL;
+export const EVENT_CHANNEL = IPC_EVENT_CHANNEL;
 
 /** What the sender check looks at in an invoke event. */
 export interface SenderInfo {
