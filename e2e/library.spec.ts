@@ -62,10 +62,11 @@ test('imports a folder: live progress, thumbnails, failed files with codes', asy
 
   await expect(card.getByTestId('stage-thumbnail')).toContainText(`${GOOD}`);
   await card.getByTestId('job-failed-toggle').click();
+  // The empty and the text file fail at the scan; the truncated JPEG at both renders.
+  await expect(card.getByTestId('failed-code')).toHaveCount(4);
   const codes = await card.getByTestId('failed-code').allTextContents();
-  expect(codes.sort()).toEqual(
-    ['CORRUPT', 'CORRUPT', 'TRUNCATED', 'TRUNCATED', 'UNSUPPORTED'].sort(),
-  );
+  expect(codes.sort()).toEqual(['CORRUPT', 'TRUNCATED', 'TRUNCATED', 'UNSUPPORTED']);
+  await expect(card.getByTestId('failed-list')).toContainText('zz-truncated.jpg');
   await page.screenshot({ path: info.outputPath('jobs-panel.png') });
 
   await app.openJobs();
@@ -94,6 +95,7 @@ test('opens the viewer, moves with the keyboard and zooms', async ({ page }, inf
   await expect
     .poll(() => img.evaluate((i) => (i as HTMLImageElement).naturalWidth))
     .toBeGreaterThan(0);
+  await page.screenshot({ path: info.outputPath('viewer.png') });
   const first = await viewer.getByTestId('viewer-name').textContent();
   await page.keyboard.press('ArrowRight');
   await expect(viewer.getByTestId('viewer-name')).not.toHaveText(first ?? '');
@@ -106,7 +108,7 @@ test('opens the viewer, moves with the keyboard and zooms', async ({ page }, inf
   await expect(zoom).not.toHaveText(before ?? '');
   await page.keyboard.press('1');
   await expect(zoom).toHaveText('100%');
-  await page.screenshot({ path: info.outputPath('viewer.png') });
+  await page.screenshot({ path: info.outputPath('viewer-1to1.png') });
   await page.keyboard.press('Escape');
   await expect(viewer).toBeHidden();
 });

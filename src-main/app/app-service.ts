@@ -240,9 +240,7 @@ export class AppService {
       listImages: ({ collectionId, offset, limit }) => {
         if (!core.store.collection(collectionId))
           return Promise.resolve(fail('NOT_FOUND', `no collection ${collectionId}`));
-        const items = core.store
-          .imagesWithOutputs(collectionId, core.currentHashes(), limit, offset)
-          .map(toImage);
+        const items = core.store.imagesWithOutputs(collectionId, limit, offset).map(toImage);
         return ok({ total: core.store.countImages(collectionId), offset, items });
       },
       getImage: ({ imageId }) => {

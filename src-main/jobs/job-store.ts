@@ -893,21 +893,20 @@ export class JobStore {
     return r ? toImage(r) : undefined;
   }
 
-  /** A page of the usable images of a collection, in natural order, with which outputs exist. */
+  /**
+   * A page of the usable images of a collection, in natural order, with which
+   * outputs exist (made with any settings: an older one is shown until remade).
+   */
   imagesWithOutputs(
     collectionId: number,
-    hashes: Record<Variant, string>,
     limit: number,
     offset: number,
   ): (ImageRow & { has: Record<Variant, boolean> })[] {
     return (
-      this.st.imagesWithOutputs.all(
-        hashes.thumbnail,
-        hashes.cache,
-        collectionId,
-        limit,
-        offset,
-      ) as (ImageDbRow & { has_thumbnail: number; has_cache: number })[]
+      this.st.imagesWithOutputs.all(collectionId, limit, offset) as (ImageDbRow & {
+        has_thumbnail: number;
+        has_cache: number;
+      })[]
     ).map((r) => ({
       ...toImage(r),
       has: { thumbnail: r.has_thumbnail === 1, cache: r.has_cache === 1 },
@@ -1189,10 +1188,10 @@ function prepare(db: Db) {
     imageById: s('SELECT * FROM images WHERE id = ?'),
     imagesWithOutputs: s(
       `SELECT i.*,
-         EXISTS (SELECT 1 FROM outputs o WHERE o.image_id = i.id AND o.variant = 'thumbnail'
-                 AND o.settings_hash = ?) AS has_thumbnail,
-         EXISTS (SELECT 1 FROM outputs o WHERE o.image_id = i.id AND o.variant = 'cache'
-                 AND o.settings_hash = ?) AS has_cache
+         EXISTS (SELECT 1 FROM outputs o WHERE o.image_id = i.id AND o.variant = 'thumbnail')
+           AS has_thumbnail,
+         EXISTS (SELECT 1 FROM outputs o WHERE o.image_id = i.id AND o.variant = 'cache')
+           AS has_cache
        FROM images i WHERE i.collection_id = ? AND i.format IS NOT NULL
        ORDER BY i.sort_key LIMIT ? OFFSET ?`,
     ),

@@ -79,7 +79,14 @@ function FolderCard({
   };
 
   return (
-    <div className="cache-folder" data-testid="cache-folder" data-state={folder.state}>
+    <div
+      className="cache-folder"
+      data-testid="cache-folder"
+      data-state={folder.state}
+      data-path={folder.path}
+      data-files={folder.files}
+      data-bytes={folder.bytes}
+    >
       <div className="cache-folder-head">
         <span className="cache-path" title={folder.path}>
           {folder.path}
@@ -184,6 +191,9 @@ function FolderCard({
 
 type Check = 'reconcile' | 'cleanup' | 'rebalance';
 
+/** How many files a preview names before summing up the rest. */
+const PREVIEW_PATHS = 20;
+
 const CHECKS: Record<Check, { title: string; text: string; apply: string }> = {
   reconcile: {
     title: 'Check against the library',
@@ -242,7 +252,25 @@ function MaintenanceRow({ check, onChanged }: { check: Check; onChanged: () => v
       <div className="cache-check-text">
         <div className="cache-check-title">{c.title}</div>
         <div className="cache-check-desc">{c.text}</div>
-        {report && <div className="cache-check-result">{describe(check, report)}</div>}
+        {report && (
+          <div className="cache-check-result" data-testid="cache-check-result">
+            {describe(check, report)}
+          </div>
+        )}
+        {report && report.dryRun && report.paths.length > 0 && (
+          <ul className="cache-preview" data-testid="cache-preview">
+            {report.paths.slice(0, PREVIEW_PATHS).map((p) => (
+              <li key={p} className="mono" data-testid="cache-preview-path" title={p}>
+                {p}
+              </li>
+            ))}
+            {report.paths.length > PREVIEW_PATHS && (
+              <li className="cache-preview-more">
+                … and {formatCount(report.paths.length - PREVIEW_PATHS)} more
+              </li>
+            )}
+          </ul>
+        )}
       </div>
       <div className="cache-check-actions">
         <button className="btn btn-small" disabled={busy} onClick={() => void runIt(true)}>
