@@ -25,6 +25,7 @@ export default defineConfig({
   projects: [
     {
       name: 'chromium',
+      testIgnore: /desktop\.spec\.ts/,
       use: {
         launchOptions: {
           executablePath: existsSync(chromium) ? chromium : undefined,
@@ -39,6 +40,11 @@ export default defineConfig({
           ],
         },
       },
+    },
+    {
+      // The desktop app (needs `npm run build` and an Electron binary; skipped without one).
+      name: 'electron',
+      testMatch: /desktop\.spec\.ts/,
     },
   ],
 });
