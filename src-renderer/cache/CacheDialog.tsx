@@ -110,6 +110,7 @@ function FolderCard({
           {folder.collections === 1 ? 'collection' : 'collections'}
         </span>
         {folder.freeBytes !== null && <span>{formatBytes(folder.freeBytes)} free on disk</span>}
+        <span>last written {formatAgo(folder.lastGeneratedAt, now)}</span>
         <span>cleaned {formatAgo(folder.lastCleanupAt, now)}</span>
       </div>
       <div className="cache-controls">
