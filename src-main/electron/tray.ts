@@ -5,7 +5,7 @@
 import { Menu, Tray, nativeImage, type MenuItemConstructorOptions } from 'electron';
 import type { AppEvent } from '../../src-shared/api.ts';
 import { isTerminal, type JobView } from '../../src-shared/domain.ts';
-import { throttle } from './throttle.ts';
+import { throttle } from '../../src-shared/throttle.ts';
 import { trayModel, type TrayAction, type TrayModel } from './tray-model.ts';
 
 /** Tray and menu refreshes at most this often: a tray is not a progress bar. */

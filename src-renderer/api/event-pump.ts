@@ -11,7 +11,7 @@ import { loadCollections, refreshVisible } from '../library/library-actions.ts';
 import { loadSettings } from '../settings/settings-actions.ts';
 import type { OutputNotice } from '../store/image-pages.ts';
 import { useAppStore } from '../store/index.ts';
-import { throttle } from '../lib/throttle.ts';
+import { throttle } from '../../src-shared/throttle.ts';
 import type { ClientBridge } from './client.ts';
 
 /** How often batched job and output events reach the store. */

@@ -12,7 +12,7 @@ import {
   type ImageFailure,
 } from '../store/image-pages.ts';
 import { useAppStore } from '../store/index.ts';
-import { throttle, type Throttled } from '../lib/throttle.ts';
+import { throttle, type Throttled } from '../../src-shared/throttle.ts';
 
 /** Failed items fetched for the badges of one collection (more are listed in the jobs panel). */
 const FAILURE_BADGE_LIMIT = 1000;

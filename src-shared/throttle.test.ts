@@ -34,4 +34,13 @@ describe('throttle', () => {
     vi.advanceTimersByTime(2000);
     expect(fn).toHaveBeenCalledTimes(2);
   });
+
+  it('runs at once again after a quiet interval', () => {
+    const fn = vi.fn();
+    const t = throttle(fn, 1000);
+    t();
+    vi.advanceTimersByTime(1500);
+    t();
+    expect(fn).toHaveBeenCalledTimes(2);
+  });
 });
