@@ -111,4 +111,3 @@ console.log(
   `albumen import (scan + 2 sizes, 1 decode):    ${(a.ms / 1000).toFixed(2)} s, ${rate(a.ms)} photos/s (${a.done} done, ${a.failed} failed)`,
 );
 console.log(`ratio albumen / vipsthumbnail (rate):          ${(vipsMs / a.ms).toFixed(2)}`);
-console.log();
