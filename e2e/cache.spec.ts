@@ -94,16 +94,21 @@ test('shows both cache folders with their numbers; cleanup deletes what its prev
   // Unreferenced files, old enough to be cleaned, and things that must survive.
   const first = (await shown.first().getAttribute('data-path'))!;
   const month = new Date(Date.now() - 30 * 86_400_000);
+  // Outputs of images that no longer exist, and a temporary file of a dead run.
   const strays = [
-    join(first, 'left-over.jpg'),
-    join(first, 'old', 'thumb.jpg'),
-    join(first, 'x.jpg.dead.tmp'),
+    join(first, '1', 'thumbnail', '0', '990-0123456789abcdef.jpg'),
+    join(first, '1', 'cache', '0', '991-0123456789abcdef.jpg'),
+    join(first, '1', 'cache', '0', '992-0123456789abcdef.jpg.0a1b2c3d4e5f.tmp'),
   ];
   for (const s of strays) {
     mkdirSync(join(s, '..'), { recursive: true });
     writeFileSync(s, 'stray bytes');
     utimesSync(s, month, month);
   }
+  // A file of the user's in the cache folder is not Albumen's to delete.
+  const mine = join(first, 'my-notes.txt');
+  writeFileSync(mine, 'mine');
+  utimesSync(mine, month, month);
   const outside = join(dir, 'outside');
   mkdirSync(outside);
   const sentinel = join(outside, 'precious.jpg');
@@ -124,8 +129,9 @@ test('shows both cache folders with their numbers; cleanup deletes what its prev
   await expect(row.getByTestId('cache-check-result')).toContainText('Deleted 3 files');
   for (const s of strays) expect(existsSync(s)).toBe(false);
   expect(existsSync(sentinel)).toBe(true);
+  expect(existsSync(mine)).toBe(true);
   const after = onDisk(first);
   expect(after.files).toBe(before.files - 3);
-  // The numbers shown still equal the disk (orphans were never counted).
-  await expect(shown.first()).toHaveAttribute('data-files', String(after.files));
+  // The user's file was never counted: the numbers are Albumen's outputs.
+  await expect(shown.first()).toHaveAttribute('data-files', String(after.files - 1));
 });

@@ -95,12 +95,19 @@ describe('cache folders', () => {
       const gone = [files[0]!, files[3]!];
       for (const f of gone) unlinkSync(f);
       const strays = [
-        join(folder!.path, 'stray.jpg'),
-        join(folder!.path, '1', 'thumbnail', '0', 'x.jpg.abc.tmp'),
+        join(folder!.path, '1', 'thumbnail', '0', '999-0123456789abcdef.jpg'),
+        join(folder!.path, '1', 'thumbnail', '0', '5-0123456789abcdef.jpg.abc123.tmp'),
       ];
       for (const s of strays) {
         writeFileSync(s, 'stray');
         old(s);
+      }
+      // The user's own files in a cache folder are never Albumen's to delete.
+      const mine = [join(folder!.path, 'notes.txt'), join(folder!.path, 'Pictures', 'wedding.jpg')];
+      mkdirSync(join(folder!.path, 'Pictures'));
+      for (const m of mine) {
+        writeFileSync(m, 'mine');
+        old(m);
       }
 
       const dry = await core.cache.reconcile(true);
@@ -114,6 +121,9 @@ describe('cache folders', () => {
       expect(fixed.missing.sort()).toEqual(gone.sort());
       expect(fixed.paths.sort()).toEqual(strays.sort());
       for (const s of strays) expect(existsSync(s)).toBe(false);
+      for (const m of mine) expect(existsSync(m)).toBe(true);
+      expect((await core.cache.cleanup({ dryRun: true, all: true })).paths).toEqual([]);
+      for (const m of mine) unlinkSync(m);
 
       const [job] = core.jobs();
       await core.whenDone([job!.id]);
@@ -146,8 +156,8 @@ describe('cache folders', () => {
       writeFileSync(join(root, 'beside.jpg'), 'keep me too');
       symlinkSync(sentinel, join(folder!.path, 'link-to-file.jpg'));
       symlinkSync(outside, join(folder!.path, 'link-to-dir'));
-      const orphanOld = join(folder!.path, 'orphan-old.jpg');
-      const orphanNew = join(folder!.path, '1', 'orphan-new.jpg');
+      const orphanOld = join(folder!.path, '1', 'cache', '0', '77-0123456789abcdef.jpg');
+      const orphanNew = join(folder!.path, '1', 'cache', '0', '78-0123456789abcdef.jpg');
       writeFileSync(orphanOld, 'x'.repeat(100));
       old(orphanOld);
       writeFileSync(orphanNew, 'y'.repeat(50));
@@ -293,4 +303,101 @@ describe('a full cache folder', () => {
       }
     },
   );
+});
+
+describe('cache folders under stress', () => {
+  it('pauses a job whose folder is over its limit without spinning, and resumes when the limit rises', async () => {
+    const root = tempDir();
+    const photos = join(root, 'p');
+    await writePhotos(photos, 6, { width: 640, height: 480 });
+    const core = openNodeCore({ dataDir: join(root, 'data'), logFile: null, spaceCheckMs: 100 });
+    let warnings = 0;
+    core.onLog((e) => {
+      if (e.level === 'warn') warnings++;
+    });
+    try {
+      await core.start();
+      await importAll(core, [photos]);
+      // Now over a tiny limit, then ask for everything again at other settings.
+      await core.cache.setLimit(1, 1000);
+      core.settingsStore.update({ render: { thumbnail: { maxWidth: 100, maxHeight: 100 } } });
+      const job = await core.importPath(photos);
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 10);
+      await expect.poll(() => core.job(job.id)?.pauseReason, { timeout: 20_000 }).toBe('DISK_FULL');
+      await new Promise((r) => setTimeout(r, 1000));
+      clearInterval(timer);
+      // The event loop stayed free and the log did not flood.
+      expect(ticks).toBeGreaterThan(50);
+      expect(warnings).toBeLessThan(20);
+      expect(core.failedItems(job.id)).toEqual([]);
+      await core.cache.setLimit(1, null);
+      const [done] = await core.whenDone([job.id]);
+      expect(done!.status).toBe('completed');
+      expect(done!.stages.thumbnail.done).toBe(6);
+    } finally {
+      await core.close();
+    }
+  });
+
+  it('keeps the outputs of an unreachable folder (offline is not missing) and skips them', async () => {
+    const root = tempDir();
+    const photos = join(root, 'p');
+    await writePhotos(photos, 3, { width: 320, height: 240 });
+    const dataDir = join(root, 'data');
+    let core = openNodeCore({ dataDir, logFile: null });
+    const drive = join(root, 'drive');
+    const second = await core.cache.add(join(drive, 'cache'));
+    try {
+      await core.cache.setEnabled(1, false);
+      await core.start();
+      await importAll(core, [photos]);
+      expect((await core.cache.list()).find((f) => f.id === second.id)?.files).toBe(6);
+    } finally {
+      await core.close();
+    }
+    // The drive is unplugged: its mount point is there but empty.
+    execFileSync('mv', [drive, `${drive}-away`]);
+    mkdirSync(drive);
+    core = openNodeCore({ dataDir, logFile: null });
+    try {
+      await core.start();
+      await new Promise((r) => setTimeout(r, 500));
+      const away = (await core.cache.list()).find((f) => f.id === second.id)!;
+      expect(away).toMatchObject({ state: 'missing', files: 6 });
+      expect((await core.cache.reconcile(false)).missing).toEqual([]);
+      const again = await core.importPath(photos);
+      const [done] = await core.whenDone([again.id]);
+      expect(done!.stages.cache).toMatchObject({ skipped: 3, done: 0 });
+      expect((await core.cache.list()).find((f) => f.id === second.id)?.files).toBe(6);
+    } finally {
+      await core.close();
+    }
+  });
+
+  it('remakes a missing output of a cancelled job in a new job, leaving the cancelled one cancelled', async () => {
+    const root = tempDir();
+    const photos = join(root, 'p');
+    await writePhotos(photos, 2, { width: 320, height: 240 });
+    const core = openNodeCore({ dataDir: join(root, 'data'), logFile: null });
+    try {
+      await core.start();
+      await importAll(core, [photos]);
+      const first = core.jobs()[0]!;
+      const [folder] = await core.cache.list();
+      const victim = [...filesOnDisk(folder!.path).keys()][0]!;
+      unlinkSync(victim);
+      const r = await core.cache.reconcile(false);
+      expect(r.missing).toEqual([victim]);
+      const repair = core.jobs()[0]!;
+      expect(repair.id).not.toBe(first.id);
+      expect(core.job(first.id)?.status).toBe('completed');
+      await core.whenDone([repair.id]);
+      expect(existsSync(victim)).toBe(true);
+      expect(core.job(repair.id)?.stages.scan.total).toBe(0);
+      expect(core.store.checkCounters(false)).toEqual([]);
+    } finally {
+      await core.close();
+    }
+  });
 });

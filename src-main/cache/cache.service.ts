@@ -1,10 +1,10 @@
 import { copyFile, lstat, mkdir, readdir, rename, statfs, unlink } from 'node:fs/promises';
-import { mkdirSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Db } from '../store/database.ts';
 import type { JobStore } from '../jobs/job-store.ts';
 import type { Logger } from '../core/logger.ts';
-import { outputAbsPath } from '../core/layout.ts';
+import { CACHE_MARKER, isOwnCacheFile, outputAbsPath } from '../core/layout.ts';
 import { rendezvous } from './placement.ts';
 import type { Variant } from '../../src-shared/domain.ts';
 import type {
@@ -36,6 +36,8 @@ export class CacheError extends Error {
 export const CLEANUP_GRACE_MS = 2 * 60 * 1000;
 /** Free space a disk keeps before its cache folder counts as full. */
 export const DEFAULT_MIN_FREE_BYTES = 64 * 1024 * 1024;
+/** After a write failed for space, how much more must be free before writing again. */
+export const RESUME_HEADROOM_BYTES = 1024 * 1024;
 
 interface FolderRow {
   id: number;
@@ -68,6 +70,8 @@ export class CacheService {
   private readonly protectedFiles: string[];
   private readonly minFreeBytes: () => number;
   private readonly roomCache = new Map<number, { at: number; room: boolean }>();
+  /** Free bytes seen when a write failed for space: no room until clearly more is free. */
+  private readonly fullAt = new Map<number, number>();
 
   constructor(deps: {
     db: Db;
@@ -82,7 +86,8 @@ export class CacheService {
     this.log = deps.log;
     this.now = deps.clock ?? Date.now;
     this.minFreeBytes = deps.minFreeBytes ?? (() => DEFAULT_MIN_FREE_BYTES);
-    const dataDir = resolve(deps.dataDir);
+    // Compared with real paths: the walk starts from each folder's real path.
+    const dataDir = realpathSync(resolve(deps.dataDir));
     this.protectedFiles = [
       'library.db',
       'library.db-wal',
@@ -90,6 +95,11 @@ export class CacheService {
       'albumen.lock',
       'albumen.log',
     ].map((f) => join(dataDir, f));
+  }
+
+  /** True when the folder is reachable now (its marker is there). */
+  online(path: string): boolean {
+    return existsSync(join(path, CACHE_MARKER));
   }
 
   private rows(): FolderRow[] {
@@ -131,7 +141,14 @@ export class CacheService {
         diskBytes: disk ? disk.blocks * disk.bsize : null,
         lastGeneratedAt: r.last_generated_at,
         lastCleanupAt: r.last_cleanup_at,
-        state: !disk ? 'missing' : r.enabled !== 1 ? 'disabled' : full ? 'full' : 'ok',
+        state:
+          !disk || !this.online(r.path)
+            ? 'missing'
+            : r.enabled !== 1
+              ? 'disabled'
+              : full
+                ? 'full'
+                : 'ok',
       });
     }
     return out;
@@ -154,9 +171,25 @@ export class CacheService {
       FolderRow | undefined;
     if (!r) return false;
     const disk = await statfs(r.path).catch(() => null);
-    const room = !!disk && !this.isFull(r, disk.bavail * disk.bsize);
+    const free = disk ? disk.bavail * disk.bsize : 0;
+    let room = !!disk && this.online(r.path) && !this.isFull(r, free);
+    const failedAt = this.fullAt.get(folderId);
+    if (room && failedAt !== undefined) {
+      // A quota or a reserve statfs does not show: wait until space was really freed.
+      if (free < failedAt + RESUME_HEADROOM_BYTES) room = false;
+      else this.fullAt.delete(folderId);
+    }
     this.roomCache.set(folderId, { at: t, room });
     return room;
+  }
+
+  /** A write to the folder failed for lack of space. */
+  async noteFull(folderId: number): Promise<void> {
+    const r = this.db.prepare('SELECT path FROM cache_folders WHERE id = ?').get(folderId) as
+      { path: string } | undefined;
+    const disk = r ? await statfs(r.path).catch(() => null) : null;
+    this.fullAt.set(folderId, disk ? disk.bavail * disk.bsize : 0);
+    this.roomCache.delete(folderId);
   }
 
   /** Forgets cached room answers (after a cleanup, a limit change or a resume). */
@@ -201,6 +234,7 @@ export class CacheService {
     if (limitBytes !== null && !(Number.isSafeInteger(limitBytes) && limitBytes > 0)) {
       throw new CacheError('INVALID_INPUT', 'the limit must be a positive number of bytes');
     }
+    mkdirSync(join(real, CACHE_MARKER), { recursive: true });
     const id = Number(
       this.db
         .prepare('INSERT INTO cache_folders (path, limit_bytes, created_at) VALUES (?, ?, ?)')
@@ -222,6 +256,7 @@ export class CacheService {
 
   async setLimit(id: number, limitBytes: number | null): Promise<CacheFolderStats> {
     this.row(id);
+    this.fullAt.delete(id);
     if (limitBytes !== null && !(Number.isSafeInteger(limitBytes) && limitBytes > 0)) {
       throw new CacheError(
         'INVALID_INPUT',
@@ -396,6 +431,7 @@ export class CacheService {
     const t = this.now();
     const found: { abs: string; size: number }[] = [];
     for await (const f of this.walk(r.path)) {
+      if (!isOwnCacheFile(f.rel)) continue;
       if (t - f.mtimeMs < Math.max(minAgeMs, CLEANUP_GRACE_MS)) continue;
       if (!f.rel.endsWith(TEMP_SUFFIX) && has.get(folderId, f.rel)) continue;
       found.push({ abs: f.abs, size: f.size });
@@ -417,6 +453,10 @@ export class CacheService {
     const report: CleanupReport = { dryRun: opts.dryRun, files: 0, bytes: 0, paths: [] };
     for (const r of this.rows()) {
       if (opts.folderId !== undefined && r.id !== opts.folderId) continue;
+      if (!this.online(r.path)) {
+        this.log.log('warn', `cache folder ${r.path} is not reachable; not cleaned`);
+        continue;
+      }
       for (const f of await this.orphans(r.id, minAge)) {
         if (!opts.dryRun) {
           try {
@@ -446,6 +486,13 @@ export class CacheService {
   async reconcile(dryRun: boolean): Promise<ReconcileReport> {
     const report: ReconcileReport = { dryRun, files: 0, bytes: 0, paths: [], missing: [] };
     for (const r of this.rows()) {
+      if (!this.online(r.path)) {
+        this.log.log(
+          'warn',
+          `cache folder ${r.path} is not reachable; its outputs are left as they are`,
+        );
+        continue;
+      }
       let after = 0;
       for (;;) {
         const page = this.store.outputsInFolder(r.id, after, 500);

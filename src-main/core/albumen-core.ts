@@ -8,7 +8,7 @@ import { Scheduler, type LibraryPort, type RenderPoolPort } from '../jobs/schedu
 import { ProgressTracker } from '../jobs/progress.ts';
 import { FileLogger, type LogEntry, type Logger } from './logger.ts';
 import { acquireProcessLock } from './process-lock.ts';
-import { isTempOfImage, outputAbsPath, outputDir } from './layout.ts';
+import { CACHE_MARKER, isTempOfImage, outputAbsPath, outputDir } from './layout.ts';
 import { SettingsStore } from './settings-store.ts';
 import { CacheService } from '../cache/cache.service.ts';
 import {
@@ -108,7 +108,7 @@ export class AlbumenCore {
     this.progress = new ProgressTracker(this.clock);
     this.library = parts.createLibrary();
     const cacheDir = join(parts.dataDir, 'cache');
-    mkdirSync(cacheDir, { recursive: true });
+    mkdirSync(join(cacheDir, CACHE_MARKER), { recursive: true });
     this.store.ensureCacheFolder(cacheDir);
     this.cache = new CacheService({
       db: this.db,
@@ -230,7 +230,12 @@ export class AlbumenCore {
       this.cache.forgetRoom();
       for (const j of waiting) {
         const c = this.store.collection(j.collectionId);
-        if (c && (await this.cache.hasRoom(c.cacheFolderId)) && this.store.resume(j.id)) {
+        // Checked again inside resume: a user pause made meanwhile is not undone.
+        if (
+          c &&
+          (await this.cache.hasRoom(c.cacheFolderId)) &&
+          this.store.resume(j.id, 'DISK_FULL')
+        ) {
           this.logger.log('info', `job ${j.id}: cache folder has room again; resuming`);
           this.changed(j.id);
         }
@@ -298,7 +303,8 @@ export class AlbumenCore {
         for (const o of page) {
           after = o.id;
           const folder = this.store.cacheFolder(o.cacheFolderId);
-          if (!folder) continue;
+          // An unreachable folder (unplugged drive) keeps its rows: offline is not missing.
+          if (!folder || !this.cache.online(folder.path)) continue;
           const ok = await stat(outputAbsPath(folder.path, o.relPath)).then(
             (s) => s.isFile() && s.size === o.bytes,
             () => false,
@@ -306,6 +312,8 @@ export class AlbumenCore {
           if (!ok && this.scheduler) {
             missing++;
             this.store.dropOutput(o.id);
+            this.store.requeueOutput(o.imageId, o.variant);
+            this.scheduler.wake();
           }
         }
       }

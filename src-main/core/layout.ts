@@ -42,6 +42,24 @@ export function isTempOfImage(fileName: string, imageId: number): boolean {
   return fileName.startsWith(`${imageId}-`) && fileName.endsWith(TEMP_SUFFIX);
 }
 
+/**
+ * True for a path (relative to a cache folder) that Albumen itself could have
+ * written: an output, or a temporary file of one. Cleanup never considers any
+ * other file, so a user's own files in a cache folder are never deleted.
+ */
+export function isOwnCacheFile(relPath: string): boolean {
+  return /^\d+\/(thumbnail|cache)\/\d+\/\d+-[0-9a-f]{16}\.(jpg|webp)(\.[0-9a-f]+\.tmp|\.move\.tmp)?$/.test(
+    relPath,
+  );
+}
+
+/**
+ * A folder Albumen creates at the root of each cache folder it registers. Its
+ * absence means the folder is not reachable now (an unplugged drive shows an
+ * empty mount point): its outputs are then offline, never "missing".
+ */
+export const CACHE_MARKER = '.albumen-cache';
+
 /** Absolute path of an output. */
 export function outputAbsPath(cacheRoot: string, relPath: string): string {
   return join(cacheRoot, ...relPath.split('/'));

@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream';
 import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
@@ -162,13 +163,15 @@ export async function startBrowserHost(o: BrowserHostOptions): Promise<BrowserHo
       const stream = createReadStream(target.path);
       stream.once('open', () => {
         res.writeHead(200, headers);
-        stream.pipe(res);
+        // pipeline closes the file when the client goes away (a viewer flicking on).
+        pipeline(stream, res, () => {});
       });
-      stream.once('error', () => send(res, 404, 'No such image'));
+      stream.once('error', () => {
+        if (!res.headersSent) send(res, 404, 'No such image');
+      });
     } else {
       res.writeHead(200, headers);
-      target.stream.pipe(res);
-      target.stream.on('error', () => res.destroy());
+      pipeline(target.stream, res, () => {});
     }
   }
 

@@ -140,6 +140,17 @@ describe('JobStore', () => {
     expect(store.job(job.id)?.status).toBe('completed');
   });
 
+  it('claims instead of skipping when the output vanished before the claiming transaction', () => {
+    const { store, col } = setup();
+    const job = store.createJob(col.id);
+    scanned(store, job.id, col.id, 1);
+    const units = store.pendingRenderUnits(job.id, 10, new Set());
+    const ids = new Set(units.flatMap((u) => u.items.map((i) => i.id)));
+    const claimed = store.skipAndClaim(job.id, units, ids, Infinity, () => false);
+    expect(claimed.flatMap((u) => u.items)).toHaveLength(2);
+    expect(store.stages(job.id).thumbnail).toMatchObject({ skipped: 0, running: 1 });
+  });
+
   it('fails an image with DECODER_CRASH after it was in flight for two crashes', () => {
     const { store, col } = setup();
     const job = store.createJob(col.id);

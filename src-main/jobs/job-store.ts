@@ -421,10 +421,12 @@ export class JobStore {
     });
   }
 
-  resume(jobId: number): boolean {
+  /** Resumes a paused job; with `onlyIf`, only a job paused for that reason. */
+  resume(jobId: number, onlyIf?: PauseReason): boolean {
     return this.transaction(() => {
       const j = this.job(jobId);
       if (!j || !j.paused) return false;
+      if (onlyIf && j.pauseReason !== onlyIf) return false;
       this.st.setPaused.run(0, null, this.now(), jobId);
       this.recompute(jobId);
       return true;
@@ -652,6 +654,7 @@ export class JobStore {
     units: RenderUnit[],
     skipItemIds: ReadonlySet<number>,
     maxClaims = Number.POSITIVE_INFINITY,
+    stillSkippable: (itemId: number) => boolean = () => true,
   ): RenderUnit[] {
     return this.transaction(() => {
       const t = this.now();
@@ -659,7 +662,7 @@ export class JobStore {
       for (const u of units) {
         const items: RenderUnit['items'] = [];
         for (const it of u.items) {
-          if (skipItemIds.has(it.id)) {
+          if (skipItemIds.has(it.id) && stillSkippable(it.id)) {
             this.st.skipPending.run(t, it.id);
           } else if (claimed.length < maxClaims && this.st.claimItem.run(t, it.id).changes === 1) {
             items.push(it);
@@ -754,21 +757,34 @@ export class JobStore {
   }
 
   /**
-   * An output's file is gone: its item in the newest job of the image goes back
-   * to pending, reopening that job, so the scheduler makes the file again.
-   * Returns the job id, or null when the image has no such item.
+   * An output's file is gone: the image's item for that variant goes (back) to
+   * pending in its collection's unfinished job, or in a new job that only
+   * remakes outputs. A cancelled or failed job is never revived for it.
+   * Returns the job id, or null when the image is unknown.
    */
   requeueOutput(imageId: number, variant: Variant): number | null {
     return this.transaction(() => {
-      const row = this.st.newestItemOf.get(imageId, variant) as
-        { id: number; job_id: number; state: ItemState } | undefined;
-      if (!row) return null;
-      if (row.state === 'done' || row.state === 'skipped' || row.state === 'failed') {
-        this.st.requeueFinished.run(this.now(), row.id);
-        this.st.reopenJob.run(this.now(), row.job_id);
-        this.recompute(row.job_id);
+      const img = this.st.imageById.get(imageId) as ImageDbRow | undefined;
+      if (!img) return null;
+      let job = this.openJobOfCollection(img.collection_id);
+      if (!job) {
+        const t = this.now();
+        const id = Number(this.st.insertJob.run(img.collection_id, t, t).lastInsertRowid);
+        for (const stage of STAGES) this.st.insertStage.run(id, stage);
+        // Nothing to scan: the job's only work is the outputs requeued into it.
+        this.st.setStarted.run(t, id);
+        this.st.setScanFinished.run(t, id);
+        job = this.mustJob(id);
       }
-      return row.job_id;
+      const item = this.st.itemByKey.get(job.id, variant, imageId) as
+        { id: number; state: ItemState } | undefined;
+      if (!item) {
+        this.st.insertItem.run(job.id, variant, imageId, 'pending', null, null, this.now());
+      } else if (item.state === 'done' || item.state === 'skipped' || item.state === 'failed') {
+        this.st.requeueFinished.run(this.now(), item.id);
+      }
+      this.recompute(job.id);
+      return job.id;
     });
   }
 
@@ -1172,15 +1188,12 @@ function prepare(db: Db) {
        VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, stage, image_id) DO NOTHING`,
     ),
     itemById: s('SELECT * FROM items WHERE id = ?'),
-    newestItemOf: s(
-      `SELECT id, job_id, state FROM items WHERE image_id = ? AND stage = ? ORDER BY job_id DESC LIMIT 1`,
-    ),
+    itemByKey: s('SELECT id, state FROM items WHERE job_id = ? AND stage = ? AND image_id = ?'),
     requeueFinished: s(
       `UPDATE items SET state = 'pending', error_code = NULL, error_message = NULL, crashes = 0,
        updated_at = ? WHERE id = ?`,
     ),
-    // A reopened job runs again even if it had been cancelled.
-    reopenJob: s(`UPDATE jobs SET cancelled = 0, updated_at = ? WHERE id = ?`),
+
     latestJobOfCollection: s('SELECT * FROM jobs WHERE collection_id = ? ORDER BY id DESC LIMIT 1'),
     countImages: s(
       'SELECT count(*) AS n FROM images WHERE collection_id = ? AND format IS NOT NULL',

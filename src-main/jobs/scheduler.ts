@@ -59,6 +59,10 @@ export interface SchedulerEvents {
 /** Whether a cache folder may take new files (its limit and its disk's free space). */
 export interface SpacePort {
   hasRoom(folderId: number): Promise<boolean>;
+  /** A write there failed for lack of space: no room until the disk has more free. */
+  noteFull(folderId: number): Promise<void>;
+  /** False while the folder is unreachable (an unplugged drive). */
+  online(path: string): boolean;
 }
 
 export interface SchedulerDeps {
@@ -184,15 +188,18 @@ export class Scheduler {
           this.startScan(job);
         }
       }
-      await this.fillPool(jobs);
+      await this.fillPool();
     } while (this.again && this.running);
   }
 
   // ---- rendering ----------------------------------------------------------------------
 
-  private async fillPool(jobs: JobRow[]): Promise<void> {
+  private async fillPool(): Promise<void> {
     const capacity = Math.max(1, this.d.pool.threads * 2);
     while (this.running && !this.solo && this.inFlight.size < capacity) {
+      // Read again each pass: a job paused (by the user, or for a full folder) or
+      // cancelled meanwhile must not be picked again.
+      const jobs = this.d.store.runnableJobs();
       const free = capacity - this.inFlight.size;
       const exclude = new Set(this.inFlight.keys());
       let found = false;
@@ -221,26 +228,22 @@ export class Scheduler {
     solo: boolean,
   ): Promise<void> {
     const s = this.d.settings();
-    const skip = new Set<number>();
-    const collection = units[0] && this.d.store.collection(units[0].collectionId);
-    if (collection && this.d.space && !(await this.d.space.hasRoom(collection.cacheFolderId))) {
-      // Writing would fail or overfill the folder: the job waits, no item fails.
-      this.d.log.log(
-        'warn',
-        `cache folder of job ${jobId} is full; the job pauses until there is room`,
-      );
-      this.d.store.pause(jobId, 'DISK_FULL');
-      this.d.events.jobChanged(jobId);
-      return;
-    }
+    /** Item → the output that makes it a skip (checked again when claiming). */
+    const skip = new Map<number, number>();
     for (const u of units) {
       for (const it of u.items) {
         const hash = settingsHash(it.variant, s.render[it.variant]);
         const out = this.d.store.output(u.imageId, it.variant, hash);
         if (!out) continue;
         const folder = this.d.store.cacheFolder(out.cacheFolderId);
-        if (folder && (await fileHasSize(outputAbsPath(folder.path, out.relPath), out.bytes))) {
-          skip.add(it.id);
+        if (folder && this.d.space && !this.d.space.online(folder.path)) {
+          // Offline is not missing: the output is there, on a drive that is away.
+          skip.set(it.id, out.id);
+        } else if (
+          folder &&
+          (await fileHasSize(outputAbsPath(folder.path, out.relPath), out.bytes))
+        ) {
+          skip.set(it.id, out.id);
         } else {
           this.d.log.log(
             'warn',
@@ -251,7 +254,36 @@ export class Scheduler {
       }
     }
     if (!this.running) return;
-    const claimed = this.d.store.skipAndClaim(jobId, units, skip, free);
+    const stillSkippable = (itemId: number) =>
+      this.d.store.outputById(skip.get(itemId) ?? 0) !== undefined;
+    const mustWrite = units.some((u) => u.items.some((it) => !skip.has(it.id)));
+    const collection = units[0] && this.d.store.collection(units[0].collectionId);
+    if (
+      mustWrite &&
+      collection &&
+      this.d.space &&
+      !(await this.d.space.hasRoom(collection.cacheFolderId))
+    ) {
+      // Writing would fail or overfill the folder: skips still count, the job waits
+      // for room, and no item fails.
+      this.d.store.skipAndClaim(jobId, units, new Set(skip.keys()), 0, stillSkippable);
+      this.d.log.log(
+        'warn',
+        `cache folder of job ${jobId} is full or offline; the job waits for room`,
+      );
+      this.d.store.pause(jobId, 'DISK_FULL');
+      this.d.events.jobChanged(jobId);
+      return;
+    }
+    // Between the checks above and this transaction a reconcile may have dropped an
+    // output: the skip is confirmed inside the transaction, else the item is claimed.
+    const claimed = this.d.store.skipAndClaim(
+      jobId,
+      units,
+      new Set(skip.keys()),
+      free,
+      stillSkippable,
+    );
     this.d.events.jobChanged(jobId);
     for (const u of claimed) this.dispatch(u, s, solo);
   }
@@ -323,6 +355,7 @@ export class Scheduler {
     if (outcome.kind === 'failed' && outcome.failure.code === 'DISK_FULL') {
       // A full disk is not the image's fault: the job waits instead of failing items.
       this.d.log.log('warn', `cache folder ${folder.path} is full; pausing job ${unit.jobId}`);
+      await this.d.space?.noteFull(folder.id);
       store.pause(unit.jobId, 'DISK_FULL');
       outcome = { kind: 'interrupted' };
     }
