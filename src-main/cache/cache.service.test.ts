@@ -401,3 +401,37 @@ describe('cache folders under stress', () => {
     }
   });
 });
+
+describe('start-up sweep', () => {
+  it('removes old temporary files of interrupted writes, and nothing else', async () => {
+    const root = tempDir();
+    const photos = join(root, 'p');
+    await writePhotos(photos, 2, { width: 320, height: 240 });
+    const dataDir = join(root, 'data');
+    let core = openNodeCore({ dataDir, logFile: null });
+    try {
+      await core.start();
+      await importAll(core, [photos]);
+    } finally {
+      await core.close();
+    }
+    const cache = join(dataDir, 'cache');
+    const dead = join(cache, '1', 'cache', '0', '1-0123456789abcdef.jpg.0a1b2c3d4e5f.tmp');
+    const fresh = join(cache, '1', 'cache', '0', '2-0123456789abcdef.jpg.0a1b2c3d4e5f.tmp');
+    const mine = join(cache, 'mine.tmp');
+    for (const f of [dead, fresh, mine]) writeFileSync(f, 'x');
+    old(dead);
+    old(mine);
+    const before = filesOnDisk(cache).size;
+    core = openNodeCore({ dataDir, logFile: null });
+    try {
+      await core.start();
+      await expect.poll(() => existsSync(dead), { timeout: 10_000 }).toBe(false);
+      expect(existsSync(fresh)).toBe(true);
+      expect(existsSync(mine)).toBe(true);
+      expect(filesOnDisk(cache).size).toBe(before - 1);
+    } finally {
+      await core.close();
+    }
+  });
+});

@@ -440,6 +440,28 @@ export class CacheService {
   }
 
   /**
+   * Deletes temporary files of writes that died (a killed decoder process)
+   * older than the grace period, in every reachable folder. Returns how many.
+   */
+  async sweepTemps(keepGoing: () => boolean = () => true): Promise<number> {
+    let removed = 0;
+    const t = this.now();
+    for (const r of this.rows()) {
+      if (!this.online(r.path)) continue;
+      for await (const f of this.walk(r.path)) {
+        if (!keepGoing()) return removed;
+        if (!f.rel.endsWith(TEMP_SUFFIX) || !isOwnCacheFile(f.rel)) continue;
+        if (t - f.mtimeMs < CLEANUP_GRACE_MS) continue;
+        await unlink(f.abs).then(
+          () => removed++,
+          () => {},
+        );
+      }
+    }
+    return removed;
+  }
+
+  /**
    * Deletes files no output row refers to: older than `olderThanDays` (or any
    * age past the grace period with `all`), temporary files of dead runs included.
    */

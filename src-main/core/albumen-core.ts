@@ -323,6 +323,8 @@ export class AlbumenCore {
           `invariant: ${missing} outputs had no file on disk; they will be made again`,
         );
       }
+      const temps = await this.cache.sweepTemps(() => this.scheduler !== null);
+      if (temps) this.logger.log('info', `removed ${temps} temporary files of interrupted writes`);
     } catch (err) {
       this.logger.log('error', `output check failed: ${String(err)}`);
     }
