@@ -22,6 +22,12 @@ export interface ApiError {
 /** Every command's answer. Raw exceptions never cross the boundary. */
 export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiError };
 
+/** What an import did: a job per imported path, and why the others were not imported. */
+export interface ImportResult {
+  jobs: JobView[];
+  failed: { path: string; error: ApiError }[];
+}
+
 /** A collection in the library sidebar. */
 export interface CollectionView {
   id: number;
@@ -113,7 +119,8 @@ export type AppSettingsPatch = SettingsPatch & { keepRunningInTray?: boolean };
 /** The commands. Every parameter object is validated on the core side. */
 export interface AppApi {
   /** Imports folders or ZIP/CBZ archives chosen by the user: one job each. */
-  importPaths: (p: { paths: string[] }) => Promise<ApiResult<JobView[]>>;
+  /** Fails only when no path could be imported; otherwise lists the ones that failed. */
+  importPaths: (p: { paths: string[] }) => Promise<ApiResult<ImportResult>>;
   listCollections: (p: Record<string, never>) => Promise<ApiResult<CollectionView[]>>;
   listImages: (p: {
     collectionId: number;

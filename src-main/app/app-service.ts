@@ -222,19 +222,22 @@ export class AppService {
     return {
       importPaths: async ({ paths }) => {
         const jobs: JobView[] = [];
-        const errors: string[] = [];
-        for (const p of paths) {
+        const failed: { path: string; error: ApiError }[] = [];
+        for (const path of paths) {
           try {
-            jobs.push(await core.importPath(p));
+            jobs.push(await core.importPath(path));
           } catch (err) {
-            const e = toApiError(err);
-            errors.push(`${p}: ${e.message}`);
-            if (paths.length === 1) return { ok: false, error: e };
+            failed.push({ path, error: toApiError(err) });
           }
         }
         this.emit({ type: 'collections' });
-        if (!jobs.length) return fail('INVALID_INPUT', errors.join('; '));
-        return { ok: true, value: jobs };
+        if (!jobs.length) {
+          const only = failed.length === 1 ? failed[0]!.error : null;
+          return only
+            ? { ok: false, error: only }
+            : fail('INVALID_INPUT', failed.map((f) => `${f.path}: ${f.error.message}`).join('; '));
+        }
+        return { ok: true, value: { jobs, failed } };
       },
       listCollections: () => ok(core.collections().map((c) => this.collectionView(c))),
       listImages: ({ collectionId, offset, limit }) => {

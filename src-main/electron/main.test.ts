@@ -242,10 +242,10 @@ describe('desktop shell on plain Node', () => {
     // Closing the window while a job is unfinished keeps the app in the tray.
     const more = join(dir, 'more');
     await writePhotos(more, 12, { width: 1200, height: 900 });
-    const imported = (await call(ours, 'importPaths', { paths: [more] })) as ApiResult<
-      { id: number }[]
-    >;
-    const jobId = imported.ok ? imported.value[0]!.id : 0;
+    const imported = (await call(ours, 'importPaths', { paths: [more] })) as ApiResult<{
+      jobs: { id: number }[];
+    }>;
+    const jobId = imported.ok ? imported.value.jobs[0]!.id : 0;
     expect(await call(ours, 'pauseJob', { jobId })).toEqual({ ok: true, value: true });
     const tray = fake.trays[0]!;
     await vi.waitFor(() => expect(tray.tooltip).toMatch(/^Albumen — 1 job paused/), {

@@ -19,6 +19,7 @@ import {
 } from 'electron';
 import { join } from 'node:path';
 import type { JobView } from '../../src-shared/domain.ts';
+import type { ApiResult, ImportResult } from '../../src-shared/api.ts';
 import { AppService } from '../app/app-service.ts';
 import type { AlbumenCore } from '../core/albumen-core.ts';
 import { openNodeCore } from '../core/compose-node.ts';
@@ -123,8 +124,11 @@ function showWindow(s: Desktop): void {
 
 async function importPaths(s: Desktop, paths: string[]): Promise<void> {
   if (!paths.length) return;
-  const result = await s.service.handle('importPaths', { paths });
+  const result = (await s.service.handle('importPaths', { paths })) as ApiResult<ImportResult>;
   if (!result.ok) report(s, result.error.message);
+  else if (result.value.failed.length) {
+    report(s, result.value.failed.map((f) => `${f.path}: ${f.error.message}`).join('\n'));
+  }
 }
 
 function report(s: Desktop, message: string): void {

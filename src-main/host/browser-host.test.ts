@@ -241,6 +241,19 @@ describe('browser host: WebSocket API', () => {
       expect(missing).toMatchObject({ result: { ok: false, error: { code: 'NOT_FOUND' } } });
       const badPath = await call(ws, 100, 'importPaths', { paths: [join(root, 'does-not-exist')] });
       expect(badPath).toMatchObject({ result: { ok: false, error: { code: 'NOT_FOUND' } } });
+      // Some paths good, some not: the good ones import, the others say why.
+      const partial = await call(ws, 101, 'importPaths', {
+        paths: [join(root, 'photos'), join(root, 'nope')],
+      });
+      expect(partial).toMatchObject({
+        result: {
+          ok: true,
+          value: {
+            jobs: [{ collectionName: 'photos' }],
+            failed: [{ path: join(root, 'nope'), error: { code: 'NOT_FOUND' } }],
+          },
+        },
+      });
     } finally {
       ws.close();
     }

@@ -27,16 +27,16 @@ export async function importPaths(paths: string[]): Promise<ImportOutcome> {
   const r = await callRaw('importPaths', { paths });
   if (!r.ok) return { ok: false, error: r.error };
   const s = useAppStore.getState();
-  s.upsertJobs(r.value);
+  const { jobs, failed } = r.value;
+  s.upsertJobs(jobs);
   await loadCollections();
-  const first = r.value[0];
+  const first = jobs[0];
   if (first) selectCollection(first.collectionId);
-  const missing = paths.length - r.value.length;
   return {
     ok: true,
-    note:
-      missing > 0
-        ? `${r.value.length} of ${paths.length} paths imported; ${missing} could not be imported (see the log).`
-        : null,
+    note: failed.length
+      ? `${jobs.length} of ${paths.length} paths imported. Not imported: ` +
+        failed.map((f) => `${f.path} (${f.error.code}: ${f.error.message})`).join('; ')
+      : null,
   };
 }
