@@ -219,7 +219,6 @@ function judgeName(name: string): NameVerdict {
 function nameProblem(name: string): string | null {
   if (/\p{Cc}/u.test(name)) return 'contains control characters';
   if (validateFileName(name) === null) return null;
-  if (name.includes('\\')) return 'uses backslashes';
   if (name.startsWith('/')) return 'is an absolute path';
   if (/^[a-zA-Z]:/.test(name)) return 'starts with a drive letter';
   return "climbs out of the archive with '..'";
@@ -273,20 +272,22 @@ export async function archiveItems(
   try {
     for await (const entry of zip.eachEntry()) {
       signal?.throwIfAborted();
-      const name = getFileNameLowLevel(
+      const raw = getFileNameLowLevel(
         entry.generalPurposeBitFlag,
         entry.fileNameRaw,
         entry.extraFields,
-        // Keep backslashes, so that they are reported instead of silently becoming folders.
         true,
       );
+      // Old Windows tools wrote `\` as the folder separator; read it as one. The
+      // checks below run on the result, so `..\x.jpg` is refused like `../x.jpg`.
+      const name = raw.replace(/\\/g, '/');
       const verdict = judgeName(name);
       switch (verdict.kind) {
         case 'skip':
           break;
         case 'invalid':
           others.push({
-            label: escapeInvalidName(name),
+            label: escapeInvalidName(raw),
             entry,
             failure: { code: 'INVALID_ENTRY_NAME', message: verdict.message },
           });
