@@ -211,6 +211,22 @@ describe('render failures', () => {
     expect(message).toMatch(/premature end/);
   });
 
+  it('reports a JPEG or PNG cut anywhere as TRUNCATED, whatever libvips calls it', async () => {
+    const jpeg = await noise(800, 600).jpeg().toBuffer();
+    const png = await noise(400, 300).png().toBuffer();
+    for (const [name, data] of [
+      ['cut.jpg', jpeg],
+      ['cut.png', png],
+    ] as const) {
+      for (const fraction of [0.15, 0.3, 0.45, 0.6, 0.75, 0.9, 0.98]) {
+        const cut = data.subarray(0, Math.floor(data.length * fraction));
+        const { req } = request(file(`${fraction}-${name}`, cut));
+        const result = await render(req);
+        expect(result.ok ? 'ok' : result.code, `${name} cut at ${fraction}`).toBe('TRUNCATED');
+      }
+    }
+  });
+
   it('tolerates corrupt scan data that decoders only warn about', async () => {
     const jpeg = await noise(1200, 900).jpeg().toBuffer();
     const start = Math.floor(jpeg.length / 2);

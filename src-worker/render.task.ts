@@ -68,8 +68,9 @@ export default async function render(req: RenderRequest): Promise<RenderResult> 
   // process.abort() is not allowed in a worker thread; SIGABRT has the same effect.
   if (marker && req.label.includes(marker)) dieBy('SIGABRT');
 
+  let head: { bytes: Uint8Array } | Failure | null = null;
   try {
-    const head = await readHead(req.input);
+    head = await readHead(req.input);
     if ('code' in head) return { ok: false, ...head };
     if (head.bytes.length === 0)
       return { ok: false, code: 'TRUNCATED', message: 'the file is empty' };
@@ -104,8 +105,50 @@ export default async function render(req: RenderRequest): Promise<RenderResult> 
     return { ok: true, source: info, outputs };
   } catch (err) {
     if (isSurprise(err)) throw err;
-    return { ok: false, ...failureFromSharpError(err) };
+    const failure = failureFromSharpError(err);
+    if (failure.code === 'CORRUPT' && head && 'bytes' in head) {
+      // libvips words a short file differently depending on where it stops;
+      // a file without its end-of-image marker is truncated, whatever it said.
+      const tail = await readTail(req.input).catch(() => null);
+      if (tail && endsEarly(head.bytes, tail)) {
+        return {
+          ok: false,
+          code: 'TRUNCATED',
+          message: `the file is truncated: it ends before its end-of-image marker (${failure.message})`,
+        };
+      }
+    }
+    return { ok: false, ...failure };
   }
+}
+
+/** The last bytes of the source. */
+async function readTail(input: RenderInput): Promise<Uint8Array> {
+  if (input.kind === 'buffer') return input.data.subarray(Math.max(0, input.data.length - 32));
+  const handle = await open(input.path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  try {
+    const { size } = await handle.stat();
+    const bytes = Buffer.alloc(Math.min(32, size));
+    const { bytesRead } = await handle.read(bytes, 0, bytes.length, size - bytes.length);
+    return bytes.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * True when a JPEG, PNG or GIF lacks the marker that ends it (JPEG's EOI, PNG's
+ * IEND chunk, GIF's trailer): the file was cut short.
+ */
+export function endsEarly(head: Uint8Array, tail: Uint8Array): boolean {
+  const has = (seq: number[]) => tail.some((_, i) => seq.every((b, k) => tail[i + k] === b));
+  if (head[0] === 0xff && head[1] === 0xd8) return !has([0xff, 0xd9]);
+  if (head[0] === 0x89 && head[1] === 0x50 && head[2] === 0x4e && head[3] === 0x47) {
+    return !has([0x49, 0x45, 0x4e, 0x44]);
+  }
+  if (head[0] === 0x47 && head[1] === 0x49 && head[2] === 0x46)
+    return tail[tail.length - 1] !== 0x3b;
+  return false;
 }
 
 /** No-op the pool host calls in every thread so that this module (and sharp) is loaded before work starts. */

@@ -36,7 +36,7 @@ export async function photoJpeg(
   return img.toBuffer();
 }
 
-/** Writes `n` photos named photo1.jpg … into `dir`, in varied sizes. */
+/** Writes `n` photo-like JPEGs named photo1.jpg … into `dir`, each tinted differently. */
 export async function writePhotos(
   dir: string,
   n: number,
@@ -47,11 +47,12 @@ export async function writePhotos(
   const names: string[] = [];
   for (let i = 1; i <= n; i++) {
     const name = `photo${i}.jpg`;
-    // Same pixels, distinct bytes: a comment-free way is to vary the quality a little.
+    // Distinct pictures: the hue turns from one photo to the next (and so do the bytes).
     const data =
       i === 1
         ? base
         : await sharp(base)
+            .modulate({ hue: (i * 47) % 360, saturation: 1 + (i % 3) * 0.4 })
             .jpeg({ quality: 80 + (i % 15) })
             .toBuffer();
     writeFileSync(join(dir, name), data);
