@@ -2,7 +2,7 @@ import { copyFile, lstat, mkdir, readdir, rename, statfs, unlink } from 'node:fs
 import { existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Db } from '../store/database.ts';
-import type { JobStore } from '../jobs/job-store.ts';
+import type { CacheFolderRow, JobStore } from '../jobs/job-store.ts';
 import type { Logger } from '../core/logger.ts';
 import { CACHE_MARKER, isOwnCacheFile, outputAbsPath } from '../core/layout.ts';
 import { rendezvous } from './placement.ts';
@@ -38,17 +38,6 @@ export const CLEANUP_GRACE_MS = 2 * 60 * 1000;
 export const DEFAULT_MIN_FREE_BYTES = 64 * 1024 * 1024;
 /** After a write failed for space, how much more must be free before writing again. */
 export const RESUME_HEADROOM_BYTES = 1024 * 1024;
-
-interface FolderRow {
-  id: number;
-  path: string;
-  enabled: number;
-  limit_bytes: number | null;
-  bytes: number;
-  files: number;
-  last_generated_at: number | null;
-  last_cleanup_at: number | null;
-}
 
 function within(parent: string, child: string): boolean {
   const rel = relative(parent, child);
@@ -102,13 +91,12 @@ export class CacheService {
     return existsSync(join(path, CACHE_MARKER));
   }
 
-  private rows(): FolderRow[] {
-    return this.db.prepare('SELECT * FROM cache_folders ORDER BY id').all() as FolderRow[];
+  private rows(): CacheFolderRow[] {
+    return this.store.listCacheFolders();
   }
 
-  private row(id: number): FolderRow {
-    const r = this.db.prepare('SELECT * FROM cache_folders WHERE id = ?').get(id) as
-      FolderRow | undefined;
+  private row(id: number): CacheFolderRow {
+    const r = this.store.cacheFolder(id);
     if (!r) throw new CacheError('NOT_FOUND', `no cache folder ${id}`);
     return r;
   }
@@ -130,21 +118,14 @@ export class CacheService {
       ).n;
       const full = this.isFull(r, freeBytes);
       out.push({
-        id: r.id,
-        path: r.path,
-        enabled: r.enabled === 1,
-        limitBytes: r.limit_bytes,
-        bytes: r.bytes,
-        files: r.files,
+        ...r,
         collections,
         freeBytes,
         diskBytes: disk ? disk.blocks * disk.bsize : null,
-        lastGeneratedAt: r.last_generated_at,
-        lastCleanupAt: r.last_cleanup_at,
         state:
           !disk || !this.online(r.path)
             ? 'missing'
-            : r.enabled !== 1
+            : !r.enabled
               ? 'disabled'
               : full
                 ? 'full'
@@ -154,8 +135,8 @@ export class CacheService {
     return out;
   }
 
-  private isFull(r: FolderRow, freeBytes: number | null): boolean {
-    if (r.limit_bytes !== null && r.bytes >= r.limit_bytes) return true;
+  private isFull(r: CacheFolderRow, freeBytes: number | null): boolean {
+    if (r.limitBytes !== null && r.bytes >= r.limitBytes) return true;
     return freeBytes !== null && freeBytes < this.minFreeBytes();
   }
 
@@ -167,8 +148,7 @@ export class CacheService {
     const cached = this.roomCache.get(folderId);
     const t = this.now();
     if (cached && t - cached.at < 1000) return cached.room;
-    const r = this.db.prepare('SELECT * FROM cache_folders WHERE id = ?').get(folderId) as
-      FolderRow | undefined;
+    const r = this.store.cacheFolder(folderId);
     if (!r) return false;
     const disk = await statfs(r.path).catch(() => null);
     const free = disk ? disk.bavail * disk.bsize : 0;
@@ -185,8 +165,7 @@ export class CacheService {
 
   /** A write to the folder failed for lack of space. */
   async noteFull(folderId: number): Promise<void> {
-    const r = this.db.prepare('SELECT path FROM cache_folders WHERE id = ?').get(folderId) as
-      { path: string } | undefined;
+    const r = this.store.cacheFolder(folderId);
     const disk = r ? await statfs(r.path).catch(() => null) : null;
     this.fullAt.set(folderId, disk ? disk.bavail * disk.bsize : 0);
     this.roomCache.delete(folderId);
@@ -272,7 +251,7 @@ export class CacheService {
   /** A disabled folder gets no new outputs; what it holds is still served. */
   async setEnabled(id: number, enabled: boolean): Promise<CacheFolderStats> {
     this.row(id);
-    if (!enabled && this.rows().filter((r) => r.enabled === 1 && r.id !== id).length === 0) {
+    if (!enabled && this.rows().filter((r) => r.enabled && r.id !== id).length === 0) {
       throw new CacheError('INVALID_INPUT', 'at least one cache folder must stay enabled');
     }
     this.db.prepare('UPDATE cache_folders SET enabled = ? WHERE id = ?').run(enabled ? 1 : 0, id);
@@ -289,7 +268,7 @@ export class CacheService {
     const r = this.row(id);
     if (moveTo === id) throw new CacheError('INVALID_INPUT', 'cannot move a folder into itself');
     if (moveTo !== null) this.row(moveTo);
-    const others = this.rows().filter((x) => x.id !== id && x.enabled === 1);
+    const others = this.rows().filter((x) => x.id !== id && x.enabled);
     if (!others.length)
       throw new CacheError('INVALID_INPUT', 'the last enabled cache folder cannot be removed');
     this.db.prepare('UPDATE cache_folders SET enabled = 0 WHERE id = ?').run(id);
@@ -344,8 +323,8 @@ export class CacheService {
 
   /** The folder new outputs of a collection go to: rendezvous over enabled folders with room. */
   placementFor(collectionId: number): number {
-    const enabled = this.rows().filter((r) => r.enabled === 1);
-    const withRoom = enabled.filter((r) => !(r.limit_bytes !== null && r.bytes >= r.limit_bytes));
+    const enabled = this.rows().filter((r) => r.enabled);
+    const withRoom = enabled.filter((r) => !(r.limitBytes !== null && r.bytes >= r.limitBytes));
     const pick = rendezvous(
       collectionId,
       (withRoom.length ? withRoom : enabled).map((r) => r.id),

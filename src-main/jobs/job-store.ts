@@ -34,6 +34,8 @@ export interface CacheFolderRow {
   limitBytes: number | null;
   bytes: number;
   files: number;
+  lastGeneratedAt: number | null;
+  lastCleanupAt: number | null;
 }
 
 export interface JobRow {
@@ -290,6 +292,8 @@ export class JobStore {
       limit_bytes: number | null;
       bytes: number;
       files: number;
+      last_generated_at: number | null;
+      last_cleanup_at: number | null;
     };
     return {
       id: row.id,
@@ -298,6 +302,8 @@ export class JobStore {
       limitBytes: row.limit_bytes,
       bytes: row.bytes,
       files: row.files,
+      lastGeneratedAt: row.last_generated_at,
+      lastCleanupAt: row.last_cleanup_at,
     };
   }
 
