@@ -1,3 +1,4 @@
+import { formatBytes } from '../../src-shared/format-bytes.ts';
 import type { AlbumenCore } from '../core/albumen-core.ts';
 import type { CacheFolderStats, CleanupReport } from '../cache/cache.service.ts';
 
@@ -33,18 +34,6 @@ export function parseSize(text: string): number {
   if (!Number.isSafeInteger(n) || n <= 0)
     throw new CacheUsageError(`"${text}" is not a usable size`);
   return n;
-}
-
-export function formatBytes(n: number | null): string {
-  if (n === null) return '—';
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v < 10 && u ? v.toFixed(1) : Math.round(v)} ${units[u]}`;
 }
 
 function id(text: string | undefined, what = 'a cache folder id'): number {

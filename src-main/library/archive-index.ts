@@ -16,9 +16,9 @@ import {
   errnoCode,
   failureFromFsError,
   fileTooLarge,
-  formatBytes,
   notRegularFile,
 } from './library-error.ts';
+import { formatBytes } from '../../src-shared/format-bytes.ts';
 import { OPEN_READ_NONBLOCK } from './safe-open.ts';
 import {
   escapeInvalidName,

@@ -1,3 +1,4 @@
+import { formatBytes } from '../../src-shared/format-bytes.ts';
 import type { Stats } from 'node:fs';
 import type { ErrorCode, Failure } from '../../src-shared/domain.ts';
 
@@ -80,19 +81,6 @@ export function describeFileKind(st: Stats): string {
 /** The failure for something that exists but is not a regular file. */
 export function notRegularFile(st: Stats): Failure {
   return { code: 'NOT_REGULAR_FILE', message: `${describeFileKind(st)}, not a regular file` };
-}
-
-/** A byte count for messages: "812 KB", "1.5 GB". */
-export function formatBytes(n: number): string {
-  const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
-  let value = n;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  const digits = unit === 0 || value >= 10 ? 0 : 1;
-  return `${value.toFixed(digits)} ${units[unit]}`;
 }
 
 /** The failure for a source over the size limit. */

@@ -11,7 +11,8 @@ import { CloseIcon } from '../app/icons.tsx';
 import { formatCount } from '../jobs/format.ts';
 import { loadJobs } from '../jobs/jobs-actions.ts';
 import { useAppStore } from '../store/index.ts';
-import { formatAgo, formatBytes, limitToGb, parseLimitGb } from './format-bytes.ts';
+import { formatBytes } from '../../src-shared/format-bytes.ts';
+import { formatAgo, limitToGb, parseLimitGb } from './format-bytes.ts';
 
 /** How often usage is refreshed while the dialog is open (jobs keep writing). */
 const REFRESH_MS = 5000;
