@@ -8,6 +8,7 @@ export const CRASH_POINTS = [
   'after-rename',
   'in-transaction',
   'mid-scan-batch',
+  'between-drop-and-requeue',
 ] as const;
 export type CrashPoint = (typeof CRASH_POINTS)[number];
 

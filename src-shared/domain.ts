@@ -26,18 +26,6 @@ export const JOB_STATUSES = [
 ] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
-/** Statuses after which a job does no more work unless the user retries it. */
-export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = [
-  'completed',
-  'completed_with_errors',
-  'cancelled',
-  'failed',
-];
-
-export function isTerminal(status: JobStatus): boolean {
-  return TERMINAL_JOB_STATUSES.includes(status);
-}
-
 /** Per-stage counters. Invariant: total = pending + running + done + skipped + failed. */
 export interface StageCounters {
   total: number;

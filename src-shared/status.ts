@@ -13,6 +13,19 @@ export interface StageFlags {
 }
 
 /**
+ * True for the statuses after which a job (or stage) does no more work unless
+ * the user retries it: exactly the outcomes `deriveStatus` gives a finished input.
+ */
+export function isTerminal(status: JobStatus): boolean {
+  return (
+    status === 'completed' ||
+    status === 'completed_with_errors' ||
+    status === 'cancelled' ||
+    status === 'failed'
+  );
+}
+
+/**
  * The one place a status is derived. A stage (and a job, whose counters are the
  * sum of its stages) is terminal exactly when its input is finished and it has
  * nothing pending or running; nobody patches a status afterwards.

@@ -1,6 +1,5 @@
 import { basename } from 'node:path';
 import type { AlbumenCore } from '../core/albumen-core.ts';
-import type { Db } from '../store/database.ts';
 import type {
   ApiError,
   ApiResult,
@@ -14,7 +13,8 @@ import type {
   MediaKind,
 } from '../../src-shared/api.ts';
 import { validateCommand } from '../../src-shared/api-validate.ts';
-import { isErrorCode, isTerminal, STAGES, type JobView } from '../../src-shared/domain.ts';
+import { isErrorCode, STAGES, type JobView } from '../../src-shared/domain.ts';
+import { isTerminal } from '../../src-shared/status.ts';
 
 /** What a media request resolves to: a generated file, or the original's bytes. */
 export type MediaTarget =
@@ -66,27 +66,6 @@ export function toApiError(err: unknown): ApiError {
   return { code: isErrorCode(code) ? code : 'INTERNAL', message };
 }
 
-/** UI settings kept beside the core's, in the same store. */
-class UiSettings {
-  private readonly db: Db;
-  constructor(db: Db) {
-    this.db = db;
-  }
-  get(): { keepRunningInTray: boolean } {
-    const row = this.db.prepare(`SELECT value FROM settings WHERE key = 'ui'`).get() as
-      { value: string } | undefined;
-    const v = row ? (JSON.parse(row.value) as { keepRunningInTray?: boolean }) : {};
-    return { keepRunningInTray: v.keepRunningInTray ?? true };
-  }
-  set(v: { keepRunningInTray: boolean }): void {
-    this.db
-      .prepare(
-        `INSERT INTO settings (key, value) VALUES ('ui', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-      )
-      .run(JSON.stringify(v));
-  }
-}
-
 /**
  * The AppApi implemented over the core: every command validated, every error
  * mapped to a code, events fanned out. The Electron IPC, the browser host and
@@ -94,7 +73,6 @@ class UiSettings {
  */
 export class AppService {
   private readonly core: AlbumenCore;
-  private readonly ui: UiSettings;
   private readonly listeners = new Set<(e: AppEvent) => void>();
   private readonly unsubscribe: (() => void)[] = [];
   private readonly statusOf = new Map<number, string>();
@@ -102,7 +80,6 @@ export class AppService {
 
   constructor(core: AlbumenCore) {
     this.core = core;
-    this.ui = new UiSettings(core.database);
     this.api = this.makeApi();
     this.unsubscribe.push(
       core.onJobChanged((job) => {
@@ -168,7 +145,7 @@ export class AppService {
   }
 
   private settings(): AppSettings {
-    return { ...this.core.settings(), ...this.ui.get() };
+    return { ...this.core.settings(), ...this.core.uiSettings() };
   }
 
   private collectionView(c: ReturnType<AlbumenCore['collections']>[number]): CollectionView {
@@ -241,13 +218,13 @@ export class AppService {
       },
       listCollections: () => ok(core.collections().map((c) => this.collectionView(c))),
       listImages: ({ collectionId, offset, limit }) => {
-        if (!core.store.collection(collectionId))
+        if (!core.collection(collectionId))
           return Promise.resolve(fail('NOT_FOUND', `no collection ${collectionId}`));
-        const items = core.store.imagesWithOutputs(collectionId, limit, offset).map(toImage);
-        return ok({ total: core.store.countImages(collectionId), offset, items });
+        const items = core.images(collectionId, limit, offset).map(toImage);
+        return ok({ total: core.imageCount(collectionId), offset, items });
       },
       getImage: ({ imageId }) => {
-        const img = core.store.image(imageId);
+        const img = core.image(imageId);
         if (!img) return Promise.resolve(fail('NOT_FOUND', `no image ${imageId}`));
         return ok(
           toImage({
@@ -280,8 +257,8 @@ export class AppService {
         jobExists(jobId)
           ? ok(core.retry(jobId))
           : Promise.resolve(fail('NOT_FOUND', `no job ${jobId}`)),
-      pauseAll: () => ok(core.store.unfinishedJobs().filter((j) => core.pause(j.id)).length),
-      resumeAll: () => ok(core.store.unfinishedJobs().filter((j) => core.resume(j.id)).length),
+      pauseAll: () => ok(core.pauseAll()),
+      resumeAll: () => ok(core.resumeAll()),
       getSettings: () => ok(this.settings()),
       listCacheFolders: async () => ok(await core.cache.list()),
       addCacheFolder: async ({ path, limitBytes }) =>
@@ -305,20 +282,12 @@ export class AppService {
         ok(await core.cache.cleanup({ dryRun, olderThanDays, all })),
       rebalanceCache: async ({ dryRun }) => ok(await core.cache.rebalance(dryRun)),
       staleOutputs: () => ok(core.cache.stale(core.currentHashes())),
-      regenerateStale: async ({ collectionId }) => {
-        const jobs: JobView[] = [];
-        for (const c of core.cache.stale(core.currentHashes()).byCollection) {
-          if (collectionId !== undefined && c.collectionId !== collectionId) continue;
-          const col = core.store.collection(c.collectionId);
-          if (col) jobs.push(await core.importPath(col.root));
-        }
-        return { ok: true, value: jobs };
-      },
+      regenerateStale: async ({ collectionId }) => ok(await core.regenerate(collectionId)),
       updateSettings: async (patch: AppSettingsPatch) => {
         const { keepRunningInTray, ...corePatch } = patch;
         const workersBefore = core.settings().workers;
         core.settingsStore.update(corePatch);
-        if (keepRunningInTray !== undefined) this.ui.set({ keepRunningInTray });
+        if (keepRunningInTray !== undefined) core.updateUiSettings({ keepRunningInTray });
         if (core.settings().workers !== workersBefore && core.processing) await core.restart();
         const settings = this.settings();
         this.emit({ type: 'settings', settings });

@@ -131,7 +131,7 @@ describe('cache folders', () => {
       const again = await core.cache.reconcile(true);
       expect(again).toMatchObject({ files: 0, missing: [] });
       await expectStatsMatchDisk(core);
-      expect(core.store.checkCounters(false)).toEqual([]);
+      expect(core.checkInvariants()).toEqual([]);
     } finally {
       await core.close();
     }
@@ -238,7 +238,7 @@ describe('cache folders', () => {
       expect(list.find((f) => f.id === 1)).toMatchObject({ files: 0, bytes: 0 });
       await expectStatsMatchDisk(core);
       // Served from their new place.
-      const img = core.store.listImages(1)[0]!;
+      const img = core.allImages(1)[0]!;
       expect(core.outputFile(img.id, 'thumbnail')?.path.startsWith(join(root, 'b'))).toBe(true);
       await core.cache.setEnabled(1, true);
       const r = await core.cache.remove(b.id, 1);
@@ -395,7 +395,7 @@ describe('cache folders under stress', () => {
       await core.whenDone([repair.id]);
       expect(existsSync(victim)).toBe(true);
       expect(core.job(repair.id)?.stages.scan.total).toBe(0);
-      expect(core.store.checkCounters(false)).toEqual([]);
+      expect(core.checkInvariants()).toEqual([]);
     } finally {
       await core.close();
     }

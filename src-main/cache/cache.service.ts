@@ -1,10 +1,11 @@
 import { copyFile, lstat, mkdir, readdir, rename, statfs, unlink } from 'node:fs/promises';
 import { existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import type { Db } from '../store/database.ts';
-import type { CacheFolderRow, JobStore } from '../jobs/job-store.ts';
-import type { Logger } from '../core/logger.ts';
-import { CACHE_MARKER, isOwnCacheFile, outputAbsPath } from '../core/layout.ts';
+import type { Store } from '../store/store.ts';
+import type { CacheFolderRow } from '../store/rows.ts';
+import type { JobTransitions } from '../jobs/job-transitions.ts';
+import type { Logger } from '../util/logger.ts';
+import { CACHE_MARKER, isOwnCacheFile, outputAbsPath } from '../util/output-layout.ts';
 import { rendezvous } from './placement.ts';
 import type { Variant } from '../../src-shared/domain.ts';
 import type {
@@ -52,8 +53,8 @@ function within(parent: string, child: string): boolean {
  * the database's own files.
  */
 export class CacheService {
-  private readonly db: Db;
-  private readonly store: JobStore;
+  private readonly store: Store;
+  private readonly jobs: JobTransitions;
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly protectedFiles: string[];
@@ -63,15 +64,15 @@ export class CacheService {
   private readonly fullAt = new Map<number, number>();
 
   constructor(deps: {
-    db: Db;
-    store: JobStore;
+    store: Store;
+    jobs: JobTransitions;
     log: Logger;
     dataDir: string;
     clock?: () => number;
     minFreeBytes?: () => number;
   }) {
-    this.db = deps.db;
     this.store = deps.store;
+    this.jobs = deps.jobs;
     this.log = deps.log;
     this.now = deps.clock ?? Date.now;
     this.minFreeBytes = deps.minFreeBytes ?? (() => DEFAULT_MIN_FREE_BYTES);
@@ -92,11 +93,11 @@ export class CacheService {
   }
 
   private rows(): CacheFolderRow[] {
-    return this.store.listCacheFolders();
+    return this.store.cacheFolders.list();
   }
 
   private row(id: number): CacheFolderRow {
-    const r = this.store.cacheFolder(id);
+    const r = this.store.cacheFolders.get(id);
     if (!r) throw new CacheError('NOT_FOUND', `no cache folder ${id}`);
     return r;
   }
@@ -108,14 +109,7 @@ export class CacheService {
     for (const r of this.rows()) {
       const disk = await statfs(r.path).catch(() => null);
       const freeBytes = disk ? disk.bavail * disk.bsize : null;
-      const collections = (
-        this.db
-          .prepare(
-            `SELECT count(DISTINCT substr(rel_path, 1, instr(rel_path, '/') - 1)) AS n
-             FROM outputs WHERE cache_folder_id = ?`,
-          )
-          .get(r.id) as { n: number }
-      ).n;
+      const collections = this.store.cacheFolders.collectionCount(r.id);
       const full = this.isFull(r, freeBytes);
       out.push({
         ...r,
@@ -148,7 +142,7 @@ export class CacheService {
     const cached = this.roomCache.get(folderId);
     const t = this.now();
     if (cached && t - cached.at < 1000) return cached.room;
-    const r = this.store.cacheFolder(folderId);
+    const r = this.store.cacheFolders.get(folderId);
     if (!r) return false;
     const disk = await statfs(r.path).catch(() => null);
     const free = disk ? disk.bavail * disk.bsize : 0;
@@ -165,7 +159,7 @@ export class CacheService {
 
   /** A write to the folder failed for lack of space. */
   async noteFull(folderId: number): Promise<void> {
-    const r = this.store.cacheFolder(folderId);
+    const r = this.store.cacheFolders.get(folderId);
     const disk = r ? await statfs(r.path).catch(() => null) : null;
     this.fullAt.set(folderId, disk ? disk.bavail * disk.bsize : 0);
     this.roomCache.delete(folderId);
@@ -214,11 +208,7 @@ export class CacheService {
       throw new CacheError('INVALID_INPUT', 'the limit must be a positive number of bytes');
     }
     mkdirSync(join(real, CACHE_MARKER), { recursive: true });
-    const id = Number(
-      this.db
-        .prepare('INSERT INTO cache_folders (path, limit_bytes, created_at) VALUES (?, ?, ?)')
-        .run(real, limitBytes, this.now()).lastInsertRowid,
-    );
+    const id = this.store.transition((tx) => tx.cacheFolders.insert(real, limitBytes, tx.now));
     const moved = this.placeAll();
     this.log.log(
       'info',
@@ -242,7 +232,7 @@ export class CacheService {
         'the limit must be a positive number of bytes, or none',
       );
     }
-    this.db.prepare('UPDATE cache_folders SET limit_bytes = ? WHERE id = ?').run(limitBytes, id);
+    this.store.transition((tx) => tx.cacheFolders.setLimit(id, limitBytes));
     this.forgetRoom();
     this.placeAll();
     return this.stats(id);
@@ -254,7 +244,7 @@ export class CacheService {
     if (!enabled && this.rows().filter((r) => r.enabled && r.id !== id).length === 0) {
       throw new CacheError('INVALID_INPUT', 'at least one cache folder must stay enabled');
     }
-    this.db.prepare('UPDATE cache_folders SET enabled = ? WHERE id = ?').run(enabled ? 1 : 0, id);
+    this.store.transition((tx) => tx.cacheFolders.setEnabled(id, enabled));
     this.forgetRoom();
     this.placeAll();
     return this.stats(id);
@@ -271,25 +261,24 @@ export class CacheService {
     const others = this.rows().filter((x) => x.id !== id && x.enabled);
     if (!others.length)
       throw new CacheError('INVALID_INPUT', 'the last enabled cache folder cannot be removed');
-    this.db.prepare('UPDATE cache_folders SET enabled = 0 WHERE id = ?').run(id);
+    this.store.transition((tx) => tx.cacheFolders.setEnabled(id, false));
     this.placeAll();
     let moved = 0;
     let requeued = 0;
     for (;;) {
-      const page = this.store.outputsInFolder(id, 0, 200);
+      const page = this.store.outputs.inFolder(id, 0, 200);
       if (!page.length) break;
       for (const o of page) {
         if (moveTo !== null) {
           await this.moveFile(o, r.path, moveTo);
           moved++;
         } else {
-          this.store.dropOutput(o.id);
+          if (this.jobs.dropAndRequeue(o.id) !== null) requeued++;
           await unlink(outputAbsPath(r.path, o.relPath)).catch(() => {});
-          if (this.store.requeueOutput(o.imageId, o.variant) !== null) requeued++;
         }
       }
     }
-    this.db.prepare('DELETE FROM cache_folders WHERE id = ?').run(id);
+    this.store.transition((tx) => tx.cacheFolders.delete(id));
     this.log.log(
       'info',
       `cache folder ${r.path} removed (${moved} files moved, ${requeued} outputs to remake)`,
@@ -315,7 +304,7 @@ export class CacheService {
       await copyFile(src, temp);
     }
     await rename(temp, dst);
-    this.store.moveOutput(o.id, toFolderId);
+    this.store.transition((tx) => tx.outputs.move(o.id, toFolderId));
     await unlink(src).catch(() => {});
   }
 
@@ -335,23 +324,25 @@ export class CacheService {
 
   /** Re-places every collection after the folder set changed; returns how many moved. */
   placeAll(): number {
-    let changed = 0;
-    for (const c of this.store.listCollections()) {
-      const f = this.placementFor(c.id);
-      if (f !== c.cacheFolderId) {
-        this.store.setCollectionFolder(c.id, f);
-        changed++;
+    return this.store.transition((tx) => {
+      let changed = 0;
+      for (const c of tx.collections.list()) {
+        const f = this.placementFor(c.id);
+        if (f !== c.cacheFolderId) {
+          tx.collections.setCacheFolder(c.id, f);
+          changed++;
+        }
       }
-    }
-    return changed;
+      return changed;
+    });
   }
 
   /** Moves files of outputs that sit outside their collection's folder into it. */
   async rebalance(dryRun: boolean): Promise<CleanupReport> {
     const report: CleanupReport = { dryRun, files: 0, bytes: 0, paths: [] };
     const folders = new Map(this.rows().map((r) => [r.id, r]));
-    for (const c of this.store.listCollections()) {
-      for (const o of this.store.outputsOfCollectionElsewhere(c.id, c.cacheFolderId)) {
+    for (const c of this.store.collections.list()) {
+      for (const o of this.store.outputs.elsewhere(c.id, c.cacheFolderId)) {
         const from = folders.get(o.cacheFolderId);
         if (!from) continue;
         report.files++;
@@ -406,13 +397,12 @@ export class CacheService {
     minAgeMs: number,
   ): Promise<{ abs: string; size: number }[]> {
     const r = this.row(folderId);
-    const has = this.db.prepare('SELECT 1 FROM outputs WHERE cache_folder_id = ? AND rel_path = ?');
     const t = this.now();
     const found: { abs: string; size: number }[] = [];
     for await (const f of this.walk(r.path)) {
       if (!isOwnCacheFile(f.rel)) continue;
       if (t - f.mtimeMs < Math.max(minAgeMs, CLEANUP_GRACE_MS)) continue;
-      if (!f.rel.endsWith(TEMP_SUFFIX) && has.get(folderId, f.rel)) continue;
+      if (!f.rel.endsWith(TEMP_SUFFIX) && this.store.outputs.refersTo(folderId, f.rel)) continue;
       found.push({ abs: f.abs, size: f.size });
     }
     return found;
@@ -471,10 +461,7 @@ export class CacheService {
         report.bytes += f.size;
         report.paths.push(f.abs);
       }
-      if (!opts.dryRun)
-        this.db
-          .prepare('UPDATE cache_folders SET last_cleanup_at = ? WHERE id = ?')
-          .run(this.now(), r.id);
+      if (!opts.dryRun) this.store.transition((tx) => tx.cacheFolders.setCleanedAt(r.id, tx.now));
     }
     if (!opts.dryRun) this.forgetRoom();
     return report;
@@ -496,7 +483,7 @@ export class CacheService {
       }
       let after = 0;
       for (;;) {
-        const page = this.store.outputsInFolder(r.id, after, 500);
+        const page = this.store.outputs.inFolder(r.id, after, 500);
         if (!page.length) break;
         for (const o of page) {
           after = o.id;
@@ -505,9 +492,10 @@ export class CacheService {
           if (st?.isFile() && st.size === o.bytes) continue;
           report.missing.push(abs);
           if (!dryRun) {
-            this.store.dropOutput(o.id);
+            // Row and item in one transition: a crash here never leaves a done item
+            // without its output and nothing to remake it.
+            this.jobs.dropAndRequeue(o.id);
             if (st?.isFile()) await unlink(abs).catch(() => {});
-            this.store.requeueOutput(o.imageId, o.variant);
           }
         }
       }
@@ -523,14 +511,7 @@ export class CacheService {
 
   /** Outputs made with other settings than `current` (per variant). */
   stale(current: Record<Variant, string>): StaleReport {
-    const rows = this.db
-      .prepare(
-        `SELECT i.collection_id AS collectionId, c.name, count(*) AS files, sum(o.bytes) AS bytes
-         FROM outputs o JOIN images i ON i.id = o.image_id JOIN collections c ON c.id = i.collection_id
-         WHERE (o.variant = 'thumbnail' AND o.settings_hash <> ?) OR (o.variant = 'cache' AND o.settings_hash <> ?)
-         GROUP BY i.collection_id ORDER BY c.name`,
-      )
-      .all(current.thumbnail, current.cache) as StaleReport['byCollection'];
+    const rows = this.store.outputs.staleByCollection(current);
     return {
       files: rows.reduce((n, r) => n + r.files, 0),
       bytes: rows.reduce((n, r) => n + r.bytes, 0),

@@ -180,14 +180,7 @@ export async function cacheCommand(
     }
     case 'regenerate': {
       const only = rest[0] ? id(rest[0], 'a collection id') : null;
-      const stale = core.cache
-        .stale(core.currentHashes())
-        .byCollection.filter((c) => only === null || c.collectionId === only);
-      const jobs = [];
-      for (const c of stale) {
-        const col = core.store.collection(c.collectionId);
-        if (col) jobs.push(await core.importPath(col.root));
-      }
+      const jobs = await core.regenerate(only ?? undefined);
       if (opts.json) print(jobs.map((j) => ({ id: j.id, collection: j.collectionName })));
       else
         io.out(

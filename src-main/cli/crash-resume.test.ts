@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, unlinkSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
 import { useTempDir } from '../test-support/temp-dir.ts';
 import { writePhotos } from '../test-support/fixtures.ts';
+import { filesBelow, inspectDataDir } from '../test-support/inspect-data-dir.ts';
 
 const tempDir = useTempDir('albumen-crash-');
 const BIN = fileURLToPath(new URL('../../bin/albumen.js', import.meta.url));
@@ -40,56 +40,6 @@ function cli(
       resolve({ code, signal, stdout, stderr });
     });
   });
-}
-
-function filesBelow(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return (readdirSync(dir, { recursive: true }) as string[]).filter((f) =>
-    statSync(join(dir, f)).isFile(),
-  );
-}
-
-/** Done items with their output files' identity, to prove none is redone later. */
-function doneSnapshot(dataDir: string): Map<number, string> {
-  const file = join(dataDir, 'library.db');
-  const snap = new Map<number, string>();
-  if (!existsSync(file)) return snap;
-  const db = new Database(file, { readonly: true });
-  try {
-    const rows = db
-      .prepare(
-        `SELECT it.id, it.attempts, o.rel_path FROM items it
-         JOIN outputs o ON o.image_id = it.image_id AND o.variant = it.stage
-         WHERE it.state = 'done' AND it.stage <> 'scan'`,
-      )
-      .all() as { id: number; attempts: number; rel_path: string }[];
-    for (const r of rows) {
-      const st = statSync(join(dataDir, 'cache', r.rel_path));
-      snap.set(r.id, `${r.attempts}:${st.ino}:${st.mtimeMs}`);
-    }
-  } finally {
-    db.close();
-  }
-  return snap;
-}
-
-function countersMatchItems(dataDir: string): boolean {
-  const db = new Database(join(dataDir, 'library.db'), { readonly: true });
-  try {
-    const bad = db
-      .prepare(
-        `SELECT s.job_id FROM stages s LEFT JOIN (
-           SELECT job_id, stage, count(*) AS n, sum(state = 'done') AS d, sum(state = 'pending') AS p,
-                  sum(state = 'running') AS r, sum(state = 'skipped') AS k, sum(state = 'failed') AS f
-           FROM items GROUP BY job_id, stage) c ON c.job_id = s.job_id AND c.stage = s.stage
-         WHERE s.total <> coalesce(c.n, 0) OR s.done <> coalesce(c.d, 0) OR s.pending <> coalesce(c.p, 0)
-            OR s.running <> coalesce(c.r, 0) OR s.skipped <> coalesce(c.k, 0) OR s.failed <> coalesce(c.f, 0)`,
-      )
-      .all();
-    return bad.length === 0;
-  } finally {
-    db.close();
-  }
 }
 
 describe('kill -9 at any instant, then restart', () => {
@@ -127,12 +77,14 @@ describe('kill -9 at any instant, then restart', () => {
         expect(r.signal, `step ${i} should have been killed: ${r.stderr}`).toBe('SIGKILL');
         if (step.killAfterMs !== undefined) randomKills++;
       }
-      const now = doneSnapshot(dataDir);
+      const report = inspectDataDir(dataDir);
       for (const [id, identity] of previous) {
-        expect(now.get(id), `item ${id} was redone after being done (step ${i})`).toBe(identity);
+        expect(report.done.get(id), `item ${id} was redone after being done (step ${i})`).toBe(
+          identity,
+        );
       }
-      previous = now;
-      expect(countersMatchItems(dataDir)).toBe(true);
+      previous = report.done;
+      expect(report.problems, `step ${i}`).toEqual([]);
     }
 
     expect(randomKills).toBeGreaterThan(0);
@@ -147,13 +99,43 @@ describe('kill -9 at any instant, then restart', () => {
     expect(j.status).toBe('completed');
     expect(j.stages.thumbnail!.total).toBe(N);
     expect(j.stages.cache!.done + j.stages.cache!.skipped).toBe(N);
-    const now = doneSnapshot(dataDir);
-    for (const [id, identity] of previous) expect(now.get(id)).toBe(identity);
+    const report = inspectDataDir(dataDir, { idle: true });
+    for (const [id, identity] of previous) expect(report.done.get(id)).toBe(identity);
+    expect(report.problems).toEqual([]);
 
-    const files = filesBelow(join(dataDir, 'cache'));
+    const cacheDir = join(dataDir, 'cache');
+    const files = filesBelow(cacheDir).map((f) => relative(cacheDir, f));
     expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect(files.filter((f) => f.includes('/thumbnail/'))).toHaveLength(N);
     expect(files.filter((f) => f.includes('/cache/'))).toHaveLength(N);
-    expect(countersMatchItems(dataDir)).toBe(true);
   }, 300_000);
+});
+
+describe('kill -9 between dropping a missing output and requeueing its item', () => {
+  it('loses nothing: the output is remade on the next run', async () => {
+    const root = tempDir();
+    const photos = join(root, 'photos');
+    await writePhotos(photos, 6, { width: 320, height: 240 });
+    const dataDir = join(root, 'data');
+    const base = ['--data-dir', dataDir];
+    expect((await cli(['import', photos, '--wait', ...base])).code).toBe(0);
+    const cacheDir = join(dataDir, 'cache');
+    const victims = filesBelow(cacheDir)
+      .filter((f) => f.includes('/thumbnail/'))
+      .slice(0, 2);
+    for (const v of victims) unlinkSync(v);
+
+    const killed = await cli(['cache', 'reconcile', ...base], {
+      ALBUMEN_CRASH_AT: 'between-drop-and-requeue:1',
+    });
+    expect(killed.signal, killed.stderr).toBe('SIGKILL');
+    // The drop and the requeue are one transition: the kill undid both.
+    expect(inspectDataDir(dataDir).problems.filter((p) => !p.includes('has no file'))).toEqual([]);
+
+    expect((await cli(['cache', 'reconcile', ...base])).code).toBe(0);
+    const run = await cli(['run', ...base]);
+    expect(run.code, run.stderr).toBe(0);
+    for (const v of victims) expect(existsSync(v)).toBe(true);
+    expect(inspectDataDir(dataDir, { idle: true }).problems).toEqual([]);
+  }, 120_000);
 });

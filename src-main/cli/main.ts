@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import { assertNodeVersion } from '../node-version.ts';
 import { defaultDataDir } from '../core/data-dir.ts';
 import type { AlbumenCore } from '../core/albumen-core.ts';
-import { STAGES, isTerminal, type JobView, type StageName } from '../../src-shared/domain.ts';
+import { STAGES, type JobView, type StageName } from '../../src-shared/domain.ts';
+import { isTerminal } from '../../src-shared/status.ts';
 import { jobHeader, jobJson, plainLine, stageLine, summary } from './format.ts';
 import { CACHE_USAGE, CacheUsageError, cacheCommand } from './cache-command.ts';
 
@@ -231,7 +232,7 @@ async function runCommand(core: AlbumenCore, json: boolean, io: Io): Promise<num
   const done = await processUntil(
     core,
     () => {
-      const ids = core.store.runnableJobs().map((j) => j.id);
+      const ids = core.runnableJobIds();
       for (const id of ids) seen.set(id, core.job(id)!);
       return ids;
     },

@@ -2,24 +2,27 @@ import { mkdirSync, readdirSync, unlinkSync } from 'node:fs';
 import os from 'node:os';
 import { basename, join } from 'node:path';
 import { stat } from 'node:fs/promises';
-import { openDatabase, type Db } from '../store/database.ts';
-import { JobStore, type CollectionRow, type JobRow } from '../jobs/job-store.ts';
+import { Store } from '../store/store.ts';
+import { storeInvariantProblems } from '../store/invariants.ts';
+import type { CacheFolderRow, CollectionRow, ImageRow, JobRow } from '../store/rows.ts';
+import type { ImageWithOutputs } from '../store/images.repo.ts';
+import { JobTransitions } from '../jobs/job-transitions.ts';
 import { Scheduler, type LibraryPort, type RenderPoolPort } from '../jobs/scheduler.ts';
 import { ProgressTracker } from '../jobs/progress.ts';
-import { FileLogger, type LogEntry, type Logger } from './logger.ts';
+import { FileLogger, type LogEntry, type Logger } from '../util/logger.ts';
 import { acquireProcessLock } from './process-lock.ts';
-import { CACHE_MARKER, isTempOfImage, outputAbsPath, outputDir } from './layout.ts';
+import { CACHE_MARKER, isTempOfImage, outputAbsPath, outputDir } from '../util/output-layout.ts';
 import { SettingsStore } from './settings-store.ts';
 import { CacheService } from '../cache/cache.service.ts';
 import {
   STAGES,
-  isTerminal,
   type FailedItemView,
   type JobView,
   type StageName,
   type StageView,
   type Variant,
 } from '../../src-shared/domain.ts';
+import { isTerminal } from '../../src-shared/status.ts';
 import { settingsHash, type CoreSettings } from '../../src-shared/settings.ts';
 import { noCrash, type CrashHook } from '../../src-shared/crash-points.ts';
 
@@ -73,10 +76,11 @@ function defaultThreads(cores: number): number {
  */
 export class AlbumenCore {
   readonly dataDir: string;
-  readonly store: JobStore;
   readonly settingsStore: SettingsStore;
   readonly cache: CacheService;
-  private readonly db: Db;
+  /** Reads of the store; changes go through `jobs` (or a service's own transition). */
+  private readonly store: Store;
+  private readonly transitions: JobTransitions;
   private readonly parts: CoreParts;
   private readonly logger: FileLogger;
   private readonly progress: ProgressTracker;
@@ -102,17 +106,17 @@ export class AlbumenCore {
       parts.logFile === undefined ? join(parts.dataDir, 'albumen.log') : parts.logFile,
       this.clock,
     );
-    this.db = openDatabase(join(parts.dataDir, 'library.db'));
-    this.store = new JobStore(this.db, { clock: this.clock, crash: parts.crash ?? noCrash });
-    this.settingsStore = new SettingsStore(this.db);
+    this.store = Store.open(join(parts.dataDir, 'library.db'), { clock: this.clock });
+    this.transitions = new JobTransitions(this.store, { crash: parts.crash ?? noCrash });
+    this.settingsStore = new SettingsStore(this.store);
     this.progress = new ProgressTracker(this.clock);
     this.library = parts.createLibrary();
     const cacheDir = join(parts.dataDir, 'cache');
     mkdirSync(join(cacheDir, CACHE_MARKER), { recursive: true });
-    this.store.ensureCacheFolder(cacheDir);
+    this.store.transition((tx) => tx.cacheFolders.ensure(cacheDir, tx.now));
     this.cache = new CacheService({
-      db: this.db,
       store: this.store,
+      jobs: this.transitions,
       log: this.logger,
       dataDir: parts.dataDir,
       clock: this.clock,
@@ -151,6 +155,7 @@ export class AlbumenCore {
       await this.pool.start();
       this.scheduler = new Scheduler({
         store: this.store,
+        jobs: this.transitions,
         space: this.cache,
         pool: this.pool,
         library: this.library,
@@ -208,33 +213,28 @@ export class AlbumenCore {
     await this.start();
   }
 
-  /** The store's database, for services that keep their own rows (UI settings). */
-  get database(): Db {
-    return this.db;
-  }
-
   /** Stops processing and closes the store. */
   async close(): Promise<void> {
     if (this.closed) return;
     await this.stop();
     await this.library.close();
-    this.db.close();
+    this.store.close();
     this.closed = true;
   }
 
   /** Resumes jobs paused for a full cache folder once it has room again. */
   private async resumeWhereRoom(): Promise<void> {
     try {
-      const waiting = this.store.jobsPausedForDiskFull();
+      const waiting = this.store.jobs.pausedForDiskFull();
       if (!waiting.length) return;
       this.cache.forgetRoom();
       for (const j of waiting) {
-        const c = this.store.collection(j.collectionId);
+        const c = this.store.collections.get(j.collectionId);
         // Checked again inside resume: a user pause made meanwhile is not undone.
         if (
           c &&
           (await this.cache.hasRoom(c.cacheFolderId)) &&
-          this.store.resume(j.id, 'DISK_FULL')
+          this.transitions.resume(j.id, 'DISK_FULL')
         ) {
           this.logger.log('info', `job ${j.id}: cache folder has room again; resuming`);
           this.changed(j.id);
@@ -248,7 +248,7 @@ export class AlbumenCore {
   // ---- recovery -----------------------------------------------------------------------
 
   private recover(): void {
-    const interrupted = this.store.recoverInterrupted();
+    const interrupted = this.transitions.recoverInterrupted();
     if (interrupted.length) {
       this.logger.log(
         'warn',
@@ -258,8 +258,8 @@ export class AlbumenCore {
     let removed = 0;
     for (const it of interrupted) {
       if (it.stage === 'scan') continue;
-      const collection = this.store.collection(it.collectionId);
-      const folder = collection && this.store.cacheFolder(collection.cacheFolderId);
+      const collection = this.store.collections.get(it.collectionId);
+      const folder = collection && this.store.cacheFolders.get(collection.cacheFolderId);
       if (!folder) continue;
       const dir = outputDir(folder.path, it.collectionId, it.imageId, it.stage);
       let names: string[];
@@ -279,7 +279,7 @@ export class AlbumenCore {
       }
     }
     if (removed) this.logger.log('info', `removed ${removed} temporary files of a previous run`);
-    const drift = this.store.checkCounters(true);
+    const drift = this.transitions.repairCounters();
     for (const d of drift) {
       this.logger.log(
         'error',
@@ -298,11 +298,11 @@ export class AlbumenCore {
     try {
       for (;;) {
         if (!this.scheduler) return;
-        const page = this.store.outputsAfter(after, 500);
+        const page = this.store.outputs.after(after, 500);
         if (!page.length) break;
         for (const o of page) {
           after = o.id;
-          const folder = this.store.cacheFolder(o.cacheFolderId);
+          const folder = this.store.cacheFolders.get(o.cacheFolderId);
           // An unreachable folder (unplugged drive) keeps its rows: offline is not missing.
           if (!folder || !this.cache.online(folder.path)) continue;
           const ok = await stat(outputAbsPath(folder.path, o.relPath)).then(
@@ -311,8 +311,7 @@ export class AlbumenCore {
           );
           if (!ok && this.scheduler) {
             missing++;
-            this.store.dropOutput(o.id);
-            this.store.requeueOutput(o.imageId, o.variant);
+            this.transitions.dropAndRequeue(o.id);
             this.scheduler.wake();
           }
         }
@@ -338,59 +337,92 @@ export class AlbumenCore {
    */
   async importPath(path: string): Promise<JobView> {
     const source = await this.library.detect(path);
-    const folder = this.store.listCacheFolders()[0];
+    const folder = this.store.cacheFolders.list()[0];
     if (!folder) throw new Error('no cache folder');
-    const collection = this.store.upsertCollection({
-      kind: source.kind,
-      root: source.root,
-      name: basename(source.root),
-      cacheFolderId: folder.id,
+    const job = this.store.transition((tx) => {
+      const collection = tx.collections.upsert(
+        {
+          kind: source.kind,
+          root: source.root,
+          name: basename(source.root),
+          cacheFolderId: folder.id,
+        },
+        tx.now,
+      );
+      const placed = this.cache.placementFor(collection.id);
+      if (placed !== collection.cacheFolderId) tx.collections.setCacheFolder(collection.id, placed);
+      return this.transitions.openOrCreateJob(collection.id);
     });
-    const placed = this.cache.placementFor(collection.id);
-    if (placed !== collection.cacheFolderId) this.store.setCollectionFolder(collection.id, placed);
-    const job =
-      this.store.openJobOfCollection(collection.id) ?? this.store.createJob(collection.id);
     this.logger.log('info', `import ${source.root} as job ${job.id}`);
     this.changed(job.id);
     return this.mustView(job.id);
   }
 
   jobs(limit = 100, offset = 0): JobView[] {
-    return this.store.listJobs(limit, offset).map((j) => this.view(j));
+    return this.store.jobs.page(limit, offset).map((j) => this.view(j));
   }
 
   job(id: number): JobView | undefined {
-    const j = this.store.job(id);
+    const j = this.store.jobs.get(id);
     return j ? this.view(j) : undefined;
   }
 
   failedItems(jobId: number, limit = 200, offset = 0): FailedItemView[] {
-    return this.store.failedItems(jobId, limit, offset);
+    return this.store.items.failedPage(jobId, limit, offset);
   }
 
   pause(id: number): boolean {
-    return this.afterCommand(id, this.store.pause(id));
+    return this.afterCommand(id, this.transitions.pause(id));
   }
 
   resume(id: number): boolean {
-    return this.afterCommand(id, this.store.resume(id));
+    return this.afterCommand(id, this.transitions.resume(id));
   }
 
   cancel(id: number): boolean {
-    return this.afterCommand(id, this.store.cancel(id));
+    return this.afterCommand(id, this.transitions.cancel(id));
   }
 
   /** Retries failed items; returns how many were reset. */
   retry(id: number): number {
-    const n = this.store.retryFailed(id);
+    const n = this.transitions.retryFailed(id);
     this.afterCommand(id, true);
     return n;
+  }
+
+  /** Pauses every unfinished job; returns how many were paused. */
+  pauseAll(): number {
+    return this.store.jobs.unfinished().filter((j) => this.pause(j.id)).length;
+  }
+
+  /** Resumes every paused job; returns how many were resumed. */
+  resumeAll(): number {
+    return this.store.jobs.unfinished().filter((j) => this.resume(j.id)).length;
+  }
+
+  /** Ids of the jobs that processing would work on now. */
+  runnableJobIds(): number[] {
+    return this.store.jobs.runnable().map((j) => j.id);
+  }
+
+  /**
+   * Starts (or joins) a job for every collection with outputs made with older
+   * settings, or only for `collectionId`; the job remakes them.
+   */
+  async regenerate(collectionId?: number): Promise<JobView[]> {
+    const jobs: JobView[] = [];
+    for (const c of this.cache.stale(this.currentHashes()).byCollection) {
+      if (collectionId !== undefined && c.collectionId !== collectionId) continue;
+      const col = this.store.collections.get(c.collectionId);
+      if (col) jobs.push(await this.importPath(col.root));
+    }
+    return jobs;
   }
 
   /** Asks the scheduler to look for work now (after requeued items). */
   wake(): void {
     this.scheduler?.wake();
-    for (const j of this.store.unfinishedJobs()) this.markDirty(j.id);
+    for (const j of this.store.jobs.unfinished()) this.markDirty(j.id);
   }
 
   private afterCommand(id: number, changed: boolean): boolean {
@@ -415,6 +447,10 @@ export class AlbumenCore {
         if (views.every((v) => v && isTerminal(v.status))) {
           unsubscribe();
           clearInterval(poll);
+          // The poll may see the end before the coalesced event went out: send it
+          // first, so every listener has the final view when this resolves.
+          for (const id of ids) this.markDirty(id);
+          this.flush(true);
           resolve(views as JobView[]);
         }
       };
@@ -426,17 +462,68 @@ export class AlbumenCore {
 
   // ---- library views and media -------------------------------------------------------
 
+  collection(id: number): CollectionRow | undefined {
+    return this.store.collections.get(id);
+  }
+
+  image(id: number): ImageRow | undefined {
+    return this.store.images.get(id);
+  }
+
+  /** A page of a collection's usable images in natural order, with which outputs exist. */
+  images(collectionId: number, limit: number, offset: number): ImageWithOutputs[] {
+    return this.store.images.pageWithOutputs(collectionId, limit, offset);
+  }
+
+  /** Every image of a collection a page at a time, usable or not (tests, diagnostics). */
+  allImages(collectionId: number, limit = 1000, offset = 0): ImageRow[] {
+    return this.store.images.page(collectionId, limit, offset);
+  }
+
+  imageCount(collectionId: number): number {
+    return this.store.images.count(collectionId);
+  }
+
+  cacheFolders(): CacheFolderRow[] {
+    return this.store.cacheFolders.list();
+  }
+
+  /** UI preferences kept beside the core's settings. */
+  uiSettings(): { keepRunningInTray: boolean } {
+    const v = this.store.settings.get('ui') as { keepRunningInTray?: unknown } | undefined;
+    return { keepRunningInTray: v?.keepRunningInTray !== false };
+  }
+
+  updateUiSettings(v: { keepRunningInTray: boolean }): void {
+    this.store.transition((tx) => tx.settings.set('ui', v));
+  }
+
+  /** The store's invariants (see storeInvariantProblems); empty when all hold. */
+  checkInvariants(): string[] {
+    return storeInvariantProblems(this.store);
+  }
+
+  /** Every output row, a page at a time (to compare with the files on disk). */
+  outputsAfter(afterId: number, limit: number): { id: number; path: string; bytes: number }[] {
+    const folders = new Map(this.store.cacheFolders.list().map((f) => [f.id, f.path]));
+    return this.store.outputs.after(afterId, limit).map((o) => ({
+      id: o.id,
+      path: outputAbsPath(folders.get(o.cacheFolderId) ?? '', o.relPath),
+      bytes: o.bytes,
+    }));
+  }
+
   /** Collections with their usable image count and newest job. */
   collections(): {
     collection: CollectionRow;
     imageCount: number;
     job: JobView | undefined;
   }[] {
-    return this.store.listCollections().map((c) => {
-      const j = this.store.latestJobOfCollection(c.id);
+    return this.store.collections.list().map((c) => {
+      const j = this.store.jobs.latestOfCollection(c.id);
       return {
         collection: c,
-        imageCount: this.store.countImages(c.id),
+        imageCount: this.store.images.count(c.id),
         job: j ? this.view(j) : undefined,
       };
     });
@@ -456,8 +543,8 @@ export class AlbumenCore {
    * one, else the newest older one (better than nothing while it is remade).
    */
   outputFile(imageId: number, variant: Variant): { path: string; bytes: number } | null {
-    const o = this.store.bestOutput(imageId, variant, this.currentHashes()[variant]);
-    const folder = o && this.store.cacheFolder(o.cacheFolderId);
+    const o = this.store.outputs.best(imageId, variant, this.currentHashes()[variant]);
+    const folder = o && this.store.cacheFolders.get(o.cacheFolderId);
     return o && folder ? { path: outputAbsPath(folder.path, o.relPath), bytes: o.bytes } : null;
   }
 
@@ -465,8 +552,8 @@ export class AlbumenCore {
   async openSource(
     imageId: number,
   ): Promise<{ stream: NodeJS.ReadableStream; size: number; entryPath: string } | null> {
-    const image = this.store.image(imageId);
-    const c = image && this.store.collection(image.collectionId);
+    const image = this.store.images.get(imageId);
+    const c = image && this.store.collections.get(image.collectionId);
     if (!image || !c) return null;
     const opened = await this.library.openStream({ kind: c.kind, root: c.root }, image.entryPath);
     return { ...opened, entryPath: image.entryPath };
@@ -498,7 +585,7 @@ export class AlbumenCore {
     const t = this.clock();
     for (const id of [...this.dirty.keys()]) {
       const last = this.lastSent.get(id) ?? 0;
-      const j = this.store.job(id);
+      const j = this.store.jobs.get(id);
       const terminal = j ? isTerminal(j.status) : true;
       if (!all && !terminal && t - last < interval) continue;
       this.dirty.delete(id);
@@ -519,8 +606,8 @@ export class AlbumenCore {
   }
 
   private view(j: JobRow): JobView {
-    const c = this.store.collection(j.collectionId);
-    const stages = this.store.stages(j.id);
+    const c = this.store.collections.get(j.collectionId);
+    const stages = this.store.jobs.stages(j.id);
     const out = {} as Record<StageName, StageView>;
     for (const s of STAGES) {
       const st = stages[s];

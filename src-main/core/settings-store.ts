@@ -1,4 +1,4 @@
-import type { Db } from '../store/database.ts';
+import type { Store } from '../store/store.ts';
 import {
   DEFAULT_SETTINGS,
   validateVariantSettings,
@@ -21,18 +21,17 @@ export class SettingsError extends Error {
 
 /** The user's settings, one JSON row in the store, merged over the defaults. */
 export class SettingsStore {
-  private readonly db: Db;
+  private readonly store: Store;
   private cached: CoreSettings | null = null;
 
-  constructor(db: Db) {
-    this.db = db;
+  constructor(store: Store) {
+    this.store = store;
   }
 
   get(): CoreSettings {
     if (this.cached) return this.cached;
-    const row = this.db.prepare(`SELECT value FROM settings WHERE key = 'core'`).get() as
-      { value: string } | undefined;
-    this.cached = merge(DEFAULT_SETTINGS, row ? (JSON.parse(row.value) as SettingsPatch) : {});
+    const saved = this.store.settings.get('core') as SettingsPatch | undefined;
+    this.cached = merge(DEFAULT_SETTINGS, saved ?? {});
     return this.cached;
   }
 
@@ -50,12 +49,7 @@ export class SettingsStore {
     if (!(l.maxPixels > 0 && l.maxFileBytes > 0 && l.timeoutSeconds > 0)) {
       throw new SettingsError('limits must be positive numbers');
     }
-    this.db
-      .prepare(
-        `INSERT INTO settings (key, value) VALUES ('core', ?)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-      )
-      .run(JSON.stringify(next));
+    this.store.transition((tx) => tx.settings.set('core', next));
     this.cached = next;
     return next;
   }

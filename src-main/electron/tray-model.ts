@@ -3,7 +3,8 @@
  * items and whether closing the window leaves the app in the tray. The tray
  * adapter only renders this.
  */
-import { isTerminal, type JobView } from '../../src-shared/domain.ts';
+import { type JobView } from '../../src-shared/domain.ts';
+import { isTerminal } from '../../src-shared/status.ts';
 
 /** The tray menu's entries, by what they do. */
 export type TrayAction = 'pauseAll' | 'resumeAll' | 'show' | 'quit';

@@ -4,7 +4,8 @@
  */
 import { Menu, Tray, nativeImage, type MenuItemConstructorOptions } from 'electron';
 import type { AppEvent } from '../../src-shared/api.ts';
-import { isTerminal, type JobView } from '../../src-shared/domain.ts';
+import { type JobView } from '../../src-shared/domain.ts';
+import { isTerminal } from '../../src-shared/status.ts';
 import { throttle } from '../../src-shared/throttle.ts';
 import { trayModel, type TrayAction, type TrayModel } from './tray-model.ts';
 

@@ -67,7 +67,7 @@ beforeAll(async () => {
   service = new AppService(core);
   const job = await core.importPath(photos);
   await core.whenDone([job.id]);
-  imageId = core.store.listImages(job.collectionId)[0]!.id;
+  imageId = core.allImages(job.collectionId)[0]!.id;
   host = await startBrowserHost({ service, rendererDir: ui, port: 0 });
 });
 

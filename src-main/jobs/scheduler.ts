@@ -1,8 +1,8 @@
 import { stat, unlink } from 'node:fs/promises';
 import type { CollectionSource } from '../library/collection-source.ts';
 import type { WalkEntry } from '../library/walk.ts';
-import type { Logger } from '../core/logger.ts';
-import { outputAbsPath, outputRelPath } from '../core/layout.ts';
+import type { Logger } from '../util/logger.ts';
+import { outputAbsPath, outputRelPath } from '../util/output-layout.ts';
 import {
   isErrorCode,
   type Failure,
@@ -11,16 +11,9 @@ import {
 } from '../../src-shared/domain.ts';
 import { settingsHash, type CoreSettings, type InputLimits } from '../../src-shared/settings.ts';
 import type { RenderInput, RenderRequest, RenderResult } from '../../src-shared/render-task.ts';
-import type {
-  JobRow,
-  JobStore,
-  OutputRecord,
-  RenderOutcome,
-  RenderUnit,
-  ScanOutcome,
-  ScanWork,
-  Unreferenced,
-} from './job-store.ts';
+import type { Store } from '../store/store.ts';
+import type { JobRow, OutputRecord, RenderUnit, ScanWork, Unreferenced } from '../store/rows.ts';
+import type { JobTransitions, RenderOutcome, ScanOutcome } from './job-transitions.ts';
 
 /** What a render pool gives back: a worker's result, or why the task never finished. */
 export type PoolOutcomeLike =
@@ -66,7 +59,9 @@ export interface SpacePort {
 }
 
 export interface SchedulerDeps {
-  store: JobStore;
+  /** Reads of the store; every change goes through `jobs`. */
+  store: Store;
+  jobs: JobTransitions;
   space?: SpacePort;
   pool: RenderPoolPort;
   library: LibraryPort;
@@ -173,17 +168,17 @@ export class Scheduler {
   private async pump(): Promise<void> {
     do {
       this.again = false;
-      const jobs = this.d.store.runnableJobs();
+      const jobs = this.d.store.jobs.runnable();
       for (const job of jobs) {
         if (!this.running) return;
         if (!job.started) {
-          this.d.store.markStarted(job.id);
+          this.d.jobs.markStarted(job.id);
           this.d.events.jobChanged(job.id);
         }
         if (
           !this.scans.has(job.id) &&
           this.scans.size < MAX_SCANS &&
-          (!job.scanFinished || this.d.store.hasPendingScan(job.id))
+          (!job.scanFinished || this.d.store.items.hasPendingScan(job.id))
         ) {
           this.startScan(job);
         }
@@ -199,12 +194,12 @@ export class Scheduler {
     while (this.running && !this.solo && this.inFlight.size < capacity) {
       // Read again each pass: a job paused (by the user, or for a full folder) or
       // cancelled meanwhile must not be picked again.
-      const jobs = this.d.store.runnableJobs();
+      const jobs = this.d.store.jobs.runnable();
       const free = capacity - this.inFlight.size;
       const exclude = new Set(this.inFlight.keys());
       let found = false;
       for (const job of jobs) {
-        const units = this.d.store.pendingRenderUnits(job.id, PICK_SIZE, exclude);
+        const units = this.d.jobs.pendingRenderUnits(job.id, PICK_SIZE, exclude);
         if (!units.length) continue;
         found = true;
         const suspects = units.filter((u) => u.crashes > 0);
@@ -233,9 +228,9 @@ export class Scheduler {
     for (const u of units) {
       for (const it of u.items) {
         const hash = settingsHash(it.variant, s.render[it.variant]);
-        const out = this.d.store.output(u.imageId, it.variant, hash);
+        const out = this.d.store.outputs.byKey(u.imageId, it.variant, hash);
         if (!out) continue;
-        const folder = this.d.store.cacheFolder(out.cacheFolderId);
+        const folder = this.d.store.cacheFolders.get(out.cacheFolderId);
         if (folder && this.d.space && !this.d.space.online(folder.path)) {
           // Offline is not missing: the output is there, on a drive that is away.
           skip.set(it.id, out.id);
@@ -249,15 +244,15 @@ export class Scheduler {
             'warn',
             `output ${out.relPath} of ${u.entryPath} is missing on disk; making it again`,
           );
-          this.d.store.dropOutput(out.id);
+          this.d.jobs.dropAndRequeue(out.id);
         }
       }
     }
     if (!this.running) return;
     const stillSkippable = (itemId: number) =>
-      this.d.store.outputById(skip.get(itemId) ?? 0) !== undefined;
+      this.d.store.outputs.get(skip.get(itemId) ?? 0) !== undefined;
     const mustWrite = units.some((u) => u.items.some((it) => !skip.has(it.id)));
-    const collection = units[0] && this.d.store.collection(units[0].collectionId);
+    const collection = units[0] && this.d.store.collections.get(units[0].collectionId);
     if (
       mustWrite &&
       collection &&
@@ -266,18 +261,18 @@ export class Scheduler {
     ) {
       // Writing would fail or overfill the folder: skips still count, the job waits
       // for room, and no item fails.
-      this.d.store.skipAndClaim(jobId, units, new Set(skip.keys()), 0, stillSkippable);
+      this.d.jobs.skipAndClaim(jobId, units, new Set(skip.keys()), 0, stillSkippable);
       this.d.log.log(
         'warn',
         `cache folder of job ${jobId} is full or offline; the job waits for room`,
       );
-      this.d.store.pause(jobId, 'DISK_FULL');
+      this.d.jobs.pause(jobId, 'DISK_FULL');
       this.d.events.jobChanged(jobId);
       return;
     }
     // Between the checks above and this transaction a reconcile may have dropped an
     // output: the skip is confirmed inside the transaction, else the item is claimed.
-    const claimed = this.d.store.skipAndClaim(
+    const claimed = this.d.jobs.skipAndClaim(
       jobId,
       units,
       new Set(skip.keys()),
@@ -303,9 +298,9 @@ export class Scheduler {
   }
 
   private async render(unit: RenderUnit, s: CoreSettings): Promise<void> {
-    const { store } = this.d;
-    const collection = store.collection(unit.collectionId);
-    const folder = collection && store.cacheFolder(collection.cacheFolderId);
+    const { store, jobs } = this.d;
+    const collection = store.collections.get(unit.collectionId);
+    const folder = collection && store.cacheFolders.get(collection.cacheFolderId);
     if (!collection || !folder) throw new Error(`collection ${unit.collectionId} is gone`);
     const specs = unit.items.map((it) => {
       const settings = s.render[it.variant];
@@ -356,7 +351,7 @@ export class Scheduler {
       // A full disk is not the image's fault: the job waits instead of failing items.
       this.d.log.log('warn', `cache folder ${folder.path} is full; pausing job ${unit.jobId}`);
       await this.d.space?.noteFull(folder.id);
-      store.pause(unit.jobId, 'DISK_FULL');
+      jobs.pause(unit.jobId, 'DISK_FULL');
       outcome = { kind: 'interrupted' };
     }
     if (outcome.kind === 'crashed') {
@@ -367,11 +362,11 @@ export class Scheduler {
     }
     let unreferenced: Unreferenced[];
     try {
-      unreferenced = store.completeRender(unit, outcome);
+      unreferenced = jobs.completeRender(unit, outcome);
     } catch (err) {
       // Never leave the items running in a live process: hand them back for a retry.
       this.d.log.log('error', `recording ${unit.entryPath} failed: ${describe(err)}`);
-      store.completeRender(unit, { kind: 'interrupted' });
+      jobs.completeRender(unit, { kind: 'interrupted' });
       throw err;
     }
     this.d.events.jobChanged(unit.jobId);
@@ -390,7 +385,7 @@ export class Scheduler {
 
   private async removeFiles(list: Unreferenced[]): Promise<void> {
     for (const u of list) {
-      const folder = this.d.store.cacheFolder(u.cacheFolderId);
+      const folder = this.d.store.cacheFolders.get(u.cacheFolderId);
       if (!folder) continue;
       await unlink(outputAbsPath(folder.path, u.relPath)).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'ENOENT')
@@ -405,7 +400,7 @@ export class Scheduler {
     const task = this.scan(job)
       .catch((err: unknown) => {
         this.d.log.log('error', `scan of job ${job.id}: ${describe(err)}`);
-        if (this.running) this.d.store.failJob(job.id, { code: 'INTERNAL', message: String(err) });
+        if (this.running) this.d.jobs.failJob(job.id, { code: 'INTERNAL', message: String(err) });
       })
       .finally(() => {
         this.scans.delete(job.id);
@@ -416,13 +411,13 @@ export class Scheduler {
   }
 
   private stillWanted(jobId: number): boolean {
-    const j = this.d.store.job(jobId);
+    const j = this.d.store.jobs.get(jobId);
     return this.running && !!j && !j.paused && (j.status === 'running' || j.status === 'queued');
   }
 
   private async scan(job: JobRow): Promise<void> {
-    const { store } = this.d;
-    const collection = store.collection(job.collectionId);
+    const { store, jobs } = this.d;
+    const collection = store.collections.get(job.collectionId);
     if (!collection) throw new Error(`collection ${job.collectionId} is gone`);
     const source: CollectionSource = { kind: collection.kind, root: collection.root };
     const limits = this.d.settings().limits;
@@ -434,7 +429,7 @@ export class Scheduler {
           signal: this.abort.signal,
         })) {
           if (!this.running) return;
-          const unreferenced = store.recordScanBatch(job.id, collection.id, batch);
+          const unreferenced = jobs.recordScanBatch(job.id, collection.id, batch);
           this.d.events.jobChanged(job.id);
           await this.removeFiles(unreferenced);
           this.wake();
@@ -445,12 +440,12 @@ export class Scheduler {
         const failure = failureOf(err);
         if (!failure || !this.running) throw err;
         this.d.log.log('warn', `job ${job.id}: ${collection.root}: ${failure.message}`);
-        store.failJob(job.id, failure);
+        jobs.failJob(job.id, failure);
         return;
       }
       await this.probePending(job.id, source, limits);
       if (!this.stillWanted(job.id)) return;
-      store.finishScan(job.id);
+      jobs.finishScan(job.id);
     } else {
       await this.probePending(job.id, source, limits);
     }
@@ -462,7 +457,7 @@ export class Scheduler {
     limits: InputLimits,
   ): Promise<void> {
     while (this.running) {
-      const work = this.d.store.claimScanItems(jobId, PROBE_BATCH);
+      const work = this.d.jobs.claimScanItems(jobId, PROBE_BATCH);
       if (!work.length) return;
       const results = await mapLimit(work, PROBE_CONCURRENCY, async (w: ScanWork) => {
         this.d.events.itemStarted(jobId, 'scan', w.entryPath);
@@ -480,7 +475,7 @@ export class Scheduler {
         }
         return { work: w, outcome };
       });
-      this.d.store.completeScanItems(jobId, results);
+      this.d.jobs.completeScanItems(jobId, results);
       this.d.events.jobChanged(jobId);
       this.wake();
     }
@@ -510,7 +505,10 @@ function toOutcome(
     const { format, width, height, orientation } = result.source;
     return { kind: 'done', source: { format, width, height, orientation }, outputs };
   }
-  if ('crashed' in result && result.crashed) return { kind: 'crashed', message: result.message };
+  if ('crashed' in result && result.crashed) {
+    const code = result.code === 'TIMEOUT' ? 'TIMEOUT' : 'DECODER_CRASH';
+    return { kind: 'crashed', code, message: result.message };
+  }
   if ('interrupted' in result && result.interrupted) return { kind: 'interrupted' };
   return { kind: 'failed', failure: { code: result.code, message: result.message } };
 }

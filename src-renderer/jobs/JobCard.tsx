@@ -1,11 +1,6 @@
 import { memo } from 'react';
-import {
-  STAGES,
-  isTerminal,
-  type JobView,
-  type StageName,
-  type StageView,
-} from '../../src-shared/domain.ts';
+import { STAGES, type JobView, type StageName, type StageView } from '../../src-shared/domain.ts';
+import { isTerminal } from '../../src-shared/status.ts';
 import { ChevronRightIcon } from '../app/icons.tsx';
 import { useAppStore } from '../store/index.ts';
 import { FailedList } from './FailedList.tsx';

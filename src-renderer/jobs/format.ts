@@ -4,12 +4,12 @@
  */
 import type { CollectionView } from '../../src-shared/api.ts';
 import {
-  isTerminal,
   type JobStatus,
   type JobView,
   type StageCounters,
   type StageView,
 } from '../../src-shared/domain.ts';
+import { isTerminal } from '../../src-shared/status.ts';
 
 const STATUS_WORDS: Record<JobStatus, string> = {
   queued: 'Queued',

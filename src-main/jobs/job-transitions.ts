@@ -1,0 +1,379 @@
+import type { Store, Tx } from '../store/store.ts';
+import type {
+  InterruptedItem,
+  JobRow,
+  OutputRecord,
+  PauseReason,
+  RenderUnit,
+  ScannedEntry,
+  ScanWork,
+  Unreferenced,
+} from '../store/rows.ts';
+import type { ImageMeta } from '../store/images.repo.ts';
+import { VARIANTS, type Failure, type ItemState, type Variant } from '../../src-shared/domain.ts';
+import { isTerminal } from '../../src-shared/status.ts';
+import { noCrash, type CrashHook } from '../../src-shared/crash-points.ts';
+
+/** After this many suspect events (decoder crash, timeout) with an image in flight, it fails. */
+export const MAX_SUSPECT_EVENTS = 2;
+
+/** What probing an image found: its header metadata, or why it is not usable. */
+export type ScanOutcome = ({ ok: true } & ImageMeta) | ({ ok: false } & Failure);
+
+/** How a render unit ended, as the scheduler reports it. */
+export type RenderOutcome =
+  | { kind: 'done'; source: ImageMeta; outputs: OutputRecord[] }
+  | { kind: 'failed'; failure: Failure }
+  /**
+   * The image was in flight when the decoder crashed or timed out: it runs alone
+   * next time, and fails with `code` after MAX_SUSPECT_EVENTS.
+   */
+  | { kind: 'crashed'; code: 'DECODER_CRASH' | 'TIMEOUT'; message: string }
+  /** Stopped through no fault of the image (shutdown, a host killed from outside, no room). */
+  | { kind: 'interrupted' };
+
+/**
+ * The job state machine: every change to jobs, items and the outputs they make
+ * is one method here, and every method is exactly one `Store.transition`, so
+ * the item's change, its stage's counters and the derived statuses commit
+ * together. Files the change made unreferenced are returned for deletion after
+ * the commit.
+ */
+export class JobTransitions {
+  private readonly store: Store;
+  private readonly crash: CrashHook;
+
+  constructor(store: Store, opts: { crash?: CrashHook } = {}) {
+    this.store = store;
+    this.crash = opts.crash ?? noCrash;
+  }
+
+  private job(tx: Tx, id: number): JobRow {
+    const j = tx.jobs.get(id);
+    if (!j) throw new Error(`job ${id} does not exist`);
+    return j;
+  }
+
+  /** Creates a job with its three stages for a collection. */
+  createJob(collectionId: number): JobRow {
+    return this.store.transition((tx) => this.job(tx, tx.jobs.insert(collectionId, tx.now)));
+  }
+
+  /** The collection's unfinished job, or a new one (a re-import joins instead of racing it). */
+  openOrCreateJob(collectionId: number): JobRow {
+    return this.store.transition(
+      (tx) => tx.jobs.openOfCollection(collectionId) ?? this.createJob(collectionId),
+    );
+  }
+
+  markStarted(jobId: number): void {
+    this.store.transition((tx) => tx.jobs.setStarted(jobId, tx.now));
+  }
+
+  /** The whole job cannot go on (its collection is gone or unreadable). */
+  failJob(jobId: number, failure: Failure): void {
+    this.store.transition((tx) => tx.jobs.setError(jobId, failure, tx.now));
+  }
+
+  /** The scan has walked the whole collection: the stages' inputs are complete. */
+  finishScan(jobId: number): void {
+    this.store.transition((tx) => tx.jobs.setScanFinished(jobId, true, tx.now));
+  }
+
+  /**
+   * Stops handing out the job's work; running items finish. A user pause
+   * overrides a DISK_FULL one (which is not resumed by itself). False when not
+   * applicable.
+   */
+  pause(jobId: number, reason: PauseReason = 'user'): boolean {
+    return this.store.transition((tx) => {
+      const j = tx.jobs.get(jobId);
+      if (!j || isTerminal(j.status)) return false;
+      if (j.paused && (j.pauseReason === reason || reason === 'DISK_FULL')) return false;
+      tx.jobs.setPaused(jobId, reason, tx.now);
+      return true;
+    });
+  }
+
+  /** Resumes a paused job; with `onlyIf`, only a job paused for that reason. */
+  resume(jobId: number, onlyIf?: PauseReason): boolean {
+    return this.store.transition((tx) => {
+      const j = tx.jobs.get(jobId);
+      if (!j || !j.paused || isTerminal(j.status)) return false;
+      if (onlyIf && j.pauseReason !== onlyIf) return false;
+      tx.jobs.setPaused(jobId, null, tx.now);
+      return true;
+    });
+  }
+
+  /** Cancels the job: no more work is handed out; its pending items stay pending. */
+  cancel(jobId: number): boolean {
+    return this.store.transition((tx) => {
+      const j = tx.jobs.get(jobId);
+      if (!j || isTerminal(j.status)) return false;
+      tx.jobs.setCancelled(jobId, tx.now);
+      return true;
+    });
+  }
+
+  /**
+   * Puts the job's failed items back to pending (forgetting their suspect
+   * events) and revives a cancelled or failed job. Returns how many items.
+   */
+  retryFailed(jobId: number): number {
+    return this.store.transition((tx) => {
+      const j = tx.jobs.get(jobId);
+      if (!j) return 0;
+      const n = tx.items.retryFailed(jobId, tx.now);
+      if (j.cancelled || j.error) tx.jobs.revive(jobId, tx.now);
+      return n;
+    });
+  }
+
+  // ---- scan ---------------------------------------------------------------------------
+
+  /**
+   * Records a batch of scanned entries: their image rows and scan items. An image
+   * already known with the same size and modification time keeps its metadata
+   * and its scan item is done at once; a changed one loses its outputs.
+   */
+  recordScanBatch(jobId: number, collectionId: number, entries: ScannedEntry[]): Unreferenced[] {
+    return this.store.transition((tx) => {
+      const unreferenced: Unreferenced[] = [];
+      entries.forEach((e, i) => {
+        if (i === entries.length >> 1) this.crash('mid-scan-batch');
+        const mtime = Math.round(e.mtimeMs);
+        const known = tx.images.byPath(collectionId, e.entryPath);
+        let imageId: number;
+        let unchanged = false;
+        if (!known) {
+          imageId = tx.images.insert(collectionId, e.entryPath, e.size, mtime);
+        } else {
+          imageId = known.id;
+          unchanged = known.size === e.size && known.mtimeMs === mtime;
+          if (!unchanged) {
+            tx.images.reset(imageId, e.size, mtime);
+            for (const o of tx.outputs.ofImage(imageId)) {
+              unreferenced.push({ cacheFolderId: o.cacheFolderId, relPath: o.relPath });
+            }
+            tx.outputs.deleteOfImage(imageId);
+          }
+        }
+        let state: ItemState = 'pending';
+        if (e.failure) state = 'failed';
+        else if (unchanged && known?.format) state = 'done';
+        const inserted = tx.items.insert(jobId, 'scan', imageId, state, e.failure, tx.now);
+        if (inserted && state === 'done') this.addRenderItems(tx, jobId, imageId);
+      });
+      return unreferenced;
+    });
+  }
+
+  private addRenderItems(tx: Tx, jobId: number, imageId: number): void {
+    for (const v of VARIANTS) tx.items.insert(jobId, v, imageId, 'pending', null, tx.now);
+  }
+
+  /** Claims up to `limit` pending scan items of a job for probing. */
+  claimScanItems(jobId: number, limit: number): ScanWork[] {
+    return this.store.transition((tx) =>
+      tx.items
+        .pendingScan(jobId, limit)
+        .filter((r) => tx.items.claim(r.id, tx.now))
+        .map((r) => ({ itemId: r.id, imageId: r.imageId, entryPath: r.entryPath })),
+    );
+  }
+
+  /**
+   * Finishes probed scan items: a usable image gets its metadata and its
+   * thumbnail and cache items, in the same transition as its scan item's end.
+   */
+  completeScanItems(jobId: number, results: { work: ScanWork; outcome: ScanOutcome }[]): void {
+    this.store.transition((tx) => {
+      for (const { work, outcome } of results) {
+        if (outcome.ok) {
+          if (!tx.items.finish(work.itemId, 'done', null, tx.now)) continue;
+          tx.images.setMeta(work.imageId, outcome);
+          this.addRenderItems(tx, jobId, work.imageId);
+        } else {
+          tx.items.finish(work.itemId, 'failed', outcome, tx.now);
+        }
+      }
+    });
+  }
+
+  // ---- render -------------------------------------------------------------------------
+
+  /**
+   * The next pending render units of a job, best priority first. Each unit holds
+   * every pending variant of its image, so the image is decoded once.
+   */
+  pendingRenderUnits(jobId: number, limit: number, exclude: ReadonlySet<number>): RenderUnit[] {
+    const { items } = this.store;
+    const units = new Map<number, RenderUnit>();
+    for (const r of items.pendingRender(jobId, limit * 2 + exclude.size)) {
+      if (exclude.has(r.imageId)) continue;
+      let u = units.get(r.imageId);
+      if (!u) {
+        if (units.size >= limit) continue;
+        u = {
+          jobId,
+          imageId: r.imageId,
+          collectionId: r.collectionId,
+          entryPath: r.entryPath,
+          crashes: 0,
+          items: [],
+        };
+        units.set(r.imageId, u);
+      }
+      u.crashes = Math.max(u.crashes, r.crashes);
+      if (!u.items.some((i) => i.id === r.id)) u.items.push({ id: r.id, variant: r.variant });
+    }
+    // A sibling variant beyond the page limit still belongs to the same decode.
+    for (const u of units.values()) {
+      if (u.items.length === VARIANTS.length) continue;
+      for (const s of items.pendingSiblings(jobId, u.imageId)) {
+        if (!u.items.some((i) => i.id === s.id)) u.items.push({ id: s.id, variant: s.variant });
+        u.crashes = Math.max(u.crashes, s.crashes);
+      }
+    }
+    return [...units.values()];
+  }
+
+  /**
+   * In one transition: items whose output already exists become skipped (each
+   * confirmed by `stillSkippable` inside the transaction); the rest of each unit
+   * is claimed, up to `maxClaims` units. Returns the units with only the claimed
+   * items.
+   */
+  skipAndClaim(
+    jobId: number,
+    units: RenderUnit[],
+    skipItemIds: ReadonlySet<number>,
+    maxClaims = Number.POSITIVE_INFINITY,
+    stillSkippable: (itemId: number) => boolean = () => true,
+  ): RenderUnit[] {
+    return this.store.transition((tx) => {
+      const claimed: RenderUnit[] = [];
+      for (const u of units) {
+        if (u.jobId !== jobId) continue;
+        const items: RenderUnit['items'] = [];
+        for (const it of u.items) {
+          if (skipItemIds.has(it.id) && stillSkippable(it.id)) tx.items.skip(it.id, tx.now);
+          else if (claimed.length < maxClaims && tx.items.claim(it.id, tx.now)) items.push(it);
+        }
+        if (items.length) claimed.push({ ...u, items });
+      }
+      return claimed;
+    });
+  }
+
+  /**
+   * Records how a render unit ended. Written outputs replace any output of the
+   * same image and variant made with other settings (returned for deletion).
+   */
+  completeRender(unit: RenderUnit, outcome: RenderOutcome): Unreferenced[] {
+    return this.store.transition((tx) => {
+      const unreferenced: Unreferenced[] = [];
+      switch (outcome.kind) {
+        case 'done': {
+          tx.images.setMeta(unit.imageId, outcome.source);
+          for (const it of unit.items) {
+            const o = outcome.outputs.find((x) => x.variant === it.variant);
+            if (!o) {
+              const message = `the worker did not write the ${it.variant}`;
+              tx.items.finish(it.id, 'failed', { code: 'INTERNAL', message }, tx.now);
+              continue;
+            }
+            for (const old of tx.outputs.stale(unit.imageId, o.variant, o.settingsHash)) {
+              if (old.relPath !== o.relPath || old.cacheFolderId !== o.cacheFolderId) {
+                unreferenced.push({ cacheFolderId: old.cacheFolderId, relPath: old.relPath });
+              }
+              tx.outputs.delete(old.id);
+            }
+            tx.outputs.upsert(unit.imageId, o, tx.now);
+            this.crash('in-transaction');
+            tx.items.finish(it.id, 'done', null, tx.now);
+          }
+          break;
+        }
+        case 'failed':
+          for (const it of unit.items) tx.items.finish(it.id, 'failed', outcome.failure, tx.now);
+          break;
+        case 'crashed':
+          for (const it of unit.items) {
+            const crashes = (tx.items.get(it.id)?.crashes ?? 0) + 1;
+            const final = crashes >= MAX_SUSPECT_EVENTS;
+            tx.items.suspect(
+              it.id,
+              crashes,
+              final ? { code: outcome.code, message: outcome.message } : null,
+              tx.now,
+            );
+          }
+          break;
+        case 'interrupted':
+          for (const it of unit.items) tx.items.requeue(it.id, tx.now, true);
+          break;
+      }
+      return unreferenced;
+    });
+  }
+
+  /**
+   * An output's file is gone: in one transition its row is dropped and the
+   * image's item for that variant goes (back) to pending — in its collection's
+   * unfinished job, or in a new job that only remakes outputs. A cancelled or
+   * failed job is never revived for it. Returns the job id, or null when the
+   * output is no longer recorded.
+   */
+  dropAndRequeue(outputId: number): number | null {
+    return this.store.transition((tx) => {
+      const o = tx.outputs.get(outputId);
+      const img = o && tx.images.get(o.imageId);
+      if (!o || !img) return null;
+      tx.outputs.delete(o.id);
+      this.crash('between-drop-and-requeue');
+      return this.requeueVariant(tx, img.collectionId, img.id, o.variant);
+    });
+  }
+
+  private requeueVariant(tx: Tx, collectionId: number, imageId: number, variant: Variant): number {
+    let job = tx.jobs.openOfCollection(collectionId);
+    if (!job) {
+      const id = tx.jobs.insert(collectionId, tx.now);
+      // Nothing to scan: the job's only work is the outputs requeued into it.
+      tx.jobs.setStarted(id, tx.now);
+      tx.jobs.setScanFinished(id, true, tx.now);
+      job = this.job(tx, id);
+    }
+    const item = tx.items.byKey(job.id, variant, imageId);
+    if (!item) tx.items.insert(job.id, variant, imageId, 'pending', null, tx.now);
+    else if (item.state !== 'pending' && item.state !== 'running')
+      tx.items.requeueFinished(item.id, tx.now);
+    return job.id;
+  }
+
+  // ---- recovery -----------------------------------------------------------------------
+
+  /**
+   * Items left running by a dead process go back to pending (their attempt was
+   * counted when they were claimed). Returns them so their temporary files can
+   * be removed. Only the holder of the data folder's lock may call this.
+   */
+  recoverInterrupted(): InterruptedItem[] {
+    return this.store.transition((tx) => {
+      const rows = tx.items.running();
+      for (const r of rows) tx.items.requeue(r.itemId, tx.now, false);
+      return rows;
+    });
+  }
+
+  /** Recomputes every stage's counters from its items; repairs and returns any drift. */
+  repairCounters(): ReturnType<Store['diagnostics']['counterDrift']> {
+    return this.store.transition((tx) => {
+      const drift = tx.diagnostics.counterDrift();
+      tx.diagnostics.repair(drift);
+      return drift;
+    });
+  }
+}

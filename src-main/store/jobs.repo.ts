@@ -1,0 +1,233 @@
+import type { Db } from './database.ts';
+import type { JobRow, PauseReason, StageRow } from './rows.ts';
+import {
+  STAGES,
+  isErrorCode,
+  type Failure,
+  type JobStatus,
+  type StageName,
+} from '../../src-shared/domain.ts';
+import { deriveJobStatus, deriveStatus, isTerminal } from '../../src-shared/status.ts';
+
+interface JobDbRow {
+  id: number;
+  collection_id: number;
+  status: JobStatus;
+  started: number;
+  scan_finished: number;
+  paused: number;
+  pause_reason: string | null;
+  cancelled: number;
+  error_code: string | null;
+  error_message: string | null;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+
+interface StageDbRow {
+  stage: StageName;
+  status: JobStatus;
+  total: number;
+  pending: number;
+  running: number;
+  done: number;
+  skipped: number;
+  failed: number;
+}
+
+function toJob(r: JobDbRow): JobRow {
+  return {
+    id: r.id,
+    collectionId: r.collection_id,
+    status: r.status,
+    started: r.started === 1,
+    scanFinished: r.scan_finished === 1,
+    paused: r.paused === 1,
+    pauseReason: r.paused === 1 ? (r.pause_reason === 'DISK_FULL' ? 'DISK_FULL' : 'user') : null,
+    cancelled: r.cancelled === 1,
+    error:
+      r.error_code !== null
+        ? {
+            code: isErrorCode(r.error_code) ? r.error_code : 'INTERNAL',
+            message: r.error_message ?? '',
+          }
+        : null,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    finishedAt: r.finished_at,
+  };
+}
+
+function toStage(r: StageDbRow): StageRow {
+  const { total, pending, running, done, skipped, failed, status } = r;
+  return { total, pending, running, done, skipped, failed, status };
+}
+
+/**
+ * Jobs and their stages. A job is open (not terminal) exactly while its
+ * `finished_at` is null: `rederive` is the only writer of both, so no query
+ * keeps its own list of terminal statuses.
+ */
+export class JobsRepo {
+  private readonly st;
+
+  constructor(db: Db) {
+    const all = (where: string) => db.prepare<[], JobDbRow>(`SELECT * FROM jobs ${where}`);
+    this.st = {
+      insert: db.prepare<[number, number, number], unknown>(
+        `INSERT INTO jobs (collection_id, status, created_at, updated_at) VALUES (?, 'queued', ?, ?)`,
+      ),
+      insertStage: db.prepare<[number, StageName], unknown>(
+        `INSERT INTO stages (job_id, stage, status) VALUES (?, ?, 'queued')`,
+      ),
+      byId: db.prepare<[number], JobDbRow>('SELECT * FROM jobs WHERE id = ?'),
+      page: db.prepare<[number, number], JobDbRow>(
+        'SELECT * FROM jobs ORDER BY id DESC LIMIT ? OFFSET ?',
+      ),
+      openOfCollection: db.prepare<[number], JobDbRow>(
+        'SELECT * FROM jobs WHERE collection_id = ? AND finished_at IS NULL ORDER BY id DESC LIMIT 1',
+      ),
+      latestOfCollection: db.prepare<[number], JobDbRow>(
+        'SELECT * FROM jobs WHERE collection_id = ? ORDER BY id DESC LIMIT 1',
+      ),
+      runnable: all('WHERE finished_at IS NULL AND paused = 0 ORDER BY id'),
+      unfinished: all('WHERE finished_at IS NULL ORDER BY id'),
+      pausedForDiskFull: all(
+        `WHERE finished_at IS NULL AND paused = 1 AND pause_reason = 'DISK_FULL' ORDER BY id`,
+      ),
+      stages: db.prepare<[number], StageDbRow>('SELECT * FROM stages WHERE job_id = ?'),
+      setStageStatus: db.prepare<[JobStatus, number, StageName], unknown>(
+        'UPDATE stages SET status = ? WHERE job_id = ? AND stage = ?',
+      ),
+      setStatus: db.prepare<[JobStatus, number, number | null, number], unknown>(
+        'UPDATE jobs SET status = ?, updated_at = ?, finished_at = ? WHERE id = ?',
+      ),
+      setStarted: db.prepare<[number, number], unknown>(
+        'UPDATE jobs SET started = 1, updated_at = ? WHERE id = ?',
+      ),
+      setScanFinished: db.prepare<[number, number, number], unknown>(
+        'UPDATE jobs SET scan_finished = ?, updated_at = ? WHERE id = ?',
+      ),
+      setError: db.prepare<[string, string, number, number], unknown>(
+        'UPDATE jobs SET error_code = ?, error_message = ?, updated_at = ? WHERE id = ?',
+      ),
+      setPaused: db.prepare<[number, string | null, number, number], unknown>(
+        'UPDATE jobs SET paused = ?, pause_reason = ?, updated_at = ? WHERE id = ?',
+      ),
+      setCancelled: db.prepare<[number, number], unknown>(
+        'UPDATE jobs SET cancelled = 1, updated_at = ? WHERE id = ?',
+      ),
+      revive: db.prepare<[number, number], unknown>(
+        `UPDATE jobs SET cancelled = 0, paused = 0, pause_reason = NULL, error_code = NULL,
+         error_message = NULL, scan_finished = CASE WHEN error_code IS NULL THEN scan_finished ELSE 0 END,
+         finished_at = NULL, updated_at = ? WHERE id = ?`,
+      ),
+    };
+  }
+
+  /** Creates a job with its three stages; its status is derived when the transition ends. */
+  insert(collectionId: number, t: number): number {
+    const id = Number(this.st.insert.run(collectionId, t, t).lastInsertRowid);
+    for (const stage of STAGES) this.st.insertStage.run(id, stage);
+    return id;
+  }
+
+  get(id: number): JobRow | undefined {
+    const r = this.st.byId.get(id);
+    return r ? toJob(r) : undefined;
+  }
+
+  /** Newest first, paged. */
+  page(limit: number, offset: number): JobRow[] {
+    return this.st.page.all(limit, offset).map(toJob);
+  }
+
+  /** The unfinished job of a collection, if any. */
+  openOfCollection(collectionId: number): JobRow | undefined {
+    const r = this.st.openOfCollection.get(collectionId);
+    return r ? toJob(r) : undefined;
+  }
+
+  latestOfCollection(collectionId: number): JobRow | undefined {
+    const r = this.st.latestOfCollection.get(collectionId);
+    return r ? toJob(r) : undefined;
+  }
+
+  /** Jobs the scheduler may take work from, oldest first. */
+  runnable(): JobRow[] {
+    return this.st.runnable.all().map(toJob);
+  }
+
+  /** Jobs that are not terminal, paused ones included. */
+  unfinished(): JobRow[] {
+    return this.st.unfinished.all().map(toJob);
+  }
+
+  pausedForDiskFull(): JobRow[] {
+    return this.st.pausedForDiskFull.all().map(toJob);
+  }
+
+  stages(jobId: number): Record<StageName, StageRow> {
+    const out = {} as Record<StageName, StageRow>;
+    for (const r of this.st.stages.all(jobId)) out[r.stage] = toStage(r);
+    return out;
+  }
+
+  setStarted(jobId: number, t: number): void {
+    this.st.setStarted.run(t, jobId);
+  }
+
+  setScanFinished(jobId: number, finished: boolean, t: number): void {
+    this.st.setScanFinished.run(finished ? 1 : 0, t, jobId);
+  }
+
+  setError(jobId: number, failure: Failure, t: number): void {
+    this.st.setError.run(failure.code, failure.message, t, jobId);
+  }
+
+  setPaused(jobId: number, reason: PauseReason | null, t: number): void {
+    this.st.setPaused.run(reason ? 1 : 0, reason, t, jobId);
+  }
+
+  setCancelled(jobId: number, t: number): void {
+    this.st.setCancelled.run(t, jobId);
+  }
+
+  /** Clears a job's cancel, pause and fatal error (a failed job scans again). */
+  revive(jobId: number, t: number): void {
+    this.st.revive.run(t, jobId);
+  }
+
+  /**
+   * Re-derives the stage and job statuses from the counters and flags, with the
+   * one status function. Called by the write path for every job a transition
+   * touched, never by anything else.
+   */
+  rederive(jobId: number, t: number): void {
+    const job = this.get(jobId);
+    if (!job) return;
+    const stages = this.stages(jobId);
+    const flags = {
+      started: job.started,
+      paused: job.paused,
+      cancelled: job.cancelled,
+      fatal: job.error !== null,
+    };
+    const scan = stages.scan;
+    const scanDrained = job.scanFinished && scan.pending === 0 && scan.running === 0;
+    for (const stage of STAGES) {
+      const s = stages[stage];
+      const status = deriveStatus(s, {
+        ...flags,
+        inputFinished: stage === 'scan' ? job.scanFinished : scanDrained,
+      });
+      if (status !== s.status) this.st.setStageStatus.run(status, jobId, stage);
+    }
+    const status = deriveJobStatus(stages, { ...flags, scanFinished: job.scanFinished });
+    const finished = isTerminal(status);
+    if (status !== job.status || finished !== (job.finishedAt !== null)) {
+      this.st.setStatus.run(status, t, finished ? (job.finishedAt ?? t) : null, jobId);
+    }
+  }
+}

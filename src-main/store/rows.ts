@@ -1,0 +1,142 @@
+/**
+ * The store's records as the rest of the core sees them: plain typed objects,
+ * mapped from the rows by the repositories. No SQL types leave the store.
+ */
+import type {
+  CollectionKind,
+  Failure,
+  ItemState,
+  JobStatus,
+  StageCounters,
+  StageName,
+  Variant,
+} from '../../src-shared/domain.ts';
+
+export interface CollectionRow {
+  id: number;
+  kind: CollectionKind;
+  root: string;
+  name: string;
+  cacheFolderId: number;
+  createdAt: number;
+}
+
+export interface CacheFolderRow {
+  id: number;
+  path: string;
+  enabled: boolean;
+  limitBytes: number | null;
+  bytes: number;
+  files: number;
+  lastGeneratedAt: number | null;
+  lastCleanupAt: number | null;
+}
+
+/** Why a job is paused: by the user, or because its cache folder or data folder is full. */
+export type PauseReason = 'user' | 'DISK_FULL';
+
+export interface JobRow {
+  id: number;
+  collectionId: number;
+  status: JobStatus;
+  started: boolean;
+  scanFinished: boolean;
+  paused: boolean;
+  pauseReason: PauseReason | null;
+  cancelled: boolean;
+  error: Failure | null;
+  createdAt: number;
+  updatedAt: number;
+  finishedAt: number | null;
+}
+
+export type StageRow = StageCounters & { status: JobStatus };
+
+/** An image of a collection; format and size are null until its header was read. */
+export interface ImageRow {
+  id: number;
+  collectionId: number;
+  entryPath: string;
+  size: number;
+  mtimeMs: number;
+  format: string | null;
+  width: number | null;
+  height: number | null;
+  orientation: number | null;
+}
+
+/** An output file as recorded after its rename. */
+export interface OutputRecord {
+  variant: Variant;
+  settingsHash: string;
+  cacheFolderId: number;
+  relPath: string;
+  bytes: number;
+  width: number;
+  height: number;
+}
+
+export interface OutputRow extends OutputRecord {
+  id: number;
+  imageId: number;
+}
+
+export interface ItemRow {
+  id: number;
+  jobId: number;
+  stage: StageName;
+  imageId: number;
+  state: ItemState;
+  attempts: number;
+  crashes: number;
+  error: Failure | null;
+}
+
+/** A file found by the scan, as the store records it. */
+export interface ScannedEntry {
+  entryPath: string;
+  size: number;
+  mtimeMs: number;
+  failure: Failure | null;
+}
+
+/** A scan item claimed for probing. */
+export interface ScanWork {
+  itemId: number;
+  imageId: number;
+  entryPath: string;
+}
+
+/** The render items of one image in one job: decoded once, written per variant. */
+export interface RenderUnit {
+  jobId: number;
+  imageId: number;
+  collectionId: number;
+  entryPath: string;
+  /** How many suspect events (decoder crash, timeout) happened with this image in flight. */
+  crashes: number;
+  items: { id: number; variant: Variant }[];
+}
+
+/** A file that a transition made unreferenced; deleted after it commits. */
+export interface Unreferenced {
+  cacheFolderId: number;
+  relPath: string;
+}
+
+/** An item that was running when the previous process died. */
+export interface InterruptedItem {
+  itemId: number;
+  jobId: number;
+  stage: StageName;
+  imageId: number;
+  collectionId: number;
+}
+
+/** A stage whose counters disagreed with its item rows. */
+export interface CounterDrift {
+  jobId: number;
+  stage: StageName;
+  stored: StageCounters;
+  actual: StageCounters;
+}
