@@ -11,6 +11,7 @@ import { acquireProcessLock } from './process-lock.ts';
 import { CACHE_MARKER, isTempOfImage, outputAbsPath, outputDir } from './layout.ts';
 import { SettingsStore } from './settings-store.ts';
 import { CacheService } from '../cache/cache.service.ts';
+import { refuseOwnFolder } from '../library/collection-source.ts';
 import {
   STAGES,
   isTerminal,
@@ -157,6 +158,7 @@ export class AlbumenCore {
         settings: () => this.settings(),
         log: this.logger,
         pollMs: this.parts.pollMs,
+        excludedRoots: () => this.ownFolders(),
         events: {
           jobChanged: (id) => this.markDirty(id),
           itemStarted: (id, stage, path) => this.progress.started(id, stage, path),
@@ -338,6 +340,7 @@ export class AlbumenCore {
    */
   async importPath(path: string): Promise<JobView> {
     const source = await this.library.detect(path);
+    await refuseOwnFolder(source.root, this.ownFolders());
     const folder = this.store.listCacheFolders()[0];
     if (!folder) throw new Error('no cache folder');
     const collection = this.store.upsertCollection({
@@ -353,6 +356,14 @@ export class AlbumenCore {
     this.logger.log('info', `import ${source.root} as job ${job.id}`);
     this.changed(job.id);
     return this.mustView(job.id);
+  }
+
+  /**
+   * Albumen's own folders: the data folder and every cache folder. A root
+   * inside one is refused; a scan never walks into one.
+   */
+  private ownFolders(): string[] {
+    return [this.dataDir, ...this.store.listCacheFolders().map((f) => f.path)];
   }
 
   jobs(limit = 100, offset = 0): JobView[] {
