@@ -101,6 +101,8 @@ export const ERROR_CODES = [
   'NOT_REGULAR_FILE',
   'SYMLINK_LOOP',
   'DANGLING_LINK',
+  /** A symbolic link whose real target is outside the collection's folder (not followed). */
+  'LINK_OUTSIDE_ROOT',
   'PERMISSION_DENIED',
   'DECODER_CRASH',
   'TIMEOUT',

@@ -15,33 +15,21 @@ import type {
 import { validateCommand } from '../../src-shared/api-validate.ts';
 import { isErrorCode, STAGES, type JobView } from '../../src-shared/domain.ts';
 import { isTerminal } from '../../src-shared/status.ts';
+import { outputMime, rasterMime } from './media-policy.ts';
 
 /** What a media request resolves to: a generated file, or the original's bytes. */
 export type MediaTarget =
   | { kind: 'file'; path: string; size: number; mime: string }
   | { kind: 'stream'; stream: NodeJS.ReadableStream; size: number; mime: string };
 
-const MIME: Record<string, string> = {
-  jpg: 'image/jpeg',
-  jpeg: 'image/jpeg',
-  jpe: 'image/jpeg',
-  jfif: 'image/jpeg',
-  png: 'image/png',
-  gif: 'image/gif',
-  webp: 'image/webp',
-  avif: 'image/avif',
-  bmp: 'image/bmp',
-  svg: 'image/svg+xml',
-  tif: 'image/tiff',
-  tiff: 'image/tiff',
-  heic: 'image/heic',
-  heif: 'image/heif',
-};
-
-/** The MIME type for a file name or image format. */
-export function mimeOf(nameOrFormat: string): string {
-  const ext = nameOrFormat.includes('.') ? nameOrFormat.split('.').pop()! : nameOrFormat;
-  return MIME[ext.toLowerCase()] ?? 'application/octet-stream';
+/**
+ * The MIME type for an image format as the scan recorded it, from the allow-list
+ * of raster types the UI may be served (see media-policy.ts); null for any
+ * other format (SVG, TIFF, HEIC, unknown), which is then not served. Never
+ * derived from a file name: a name says nothing about the bytes.
+ */
+export function mimeOf(format: string | null | undefined): string | null {
+  return rasterMime(format);
 }
 
 /** Parses a media request's parts; null for anything that is not a known kind and a plain id. */
@@ -302,17 +290,18 @@ export class AppService {
    */
   async resolveMedia(kind: MediaKind, imageId: number): Promise<MediaTarget | null> {
     if (kind === 'source') {
+      // Only an original whose scan recorded a raster format is served, as that
+      // format. An SVG is refused: the viewer then shows its cache image (a
+      // raster made from it), as it does whenever the original cannot load.
+      const mime = mimeOf(this.core.image(imageId)?.format);
+      if (!mime) return null;
       const opened = await this.core.openSource(imageId);
       if (!opened) return null;
-      return {
-        kind: 'stream',
-        stream: opened.stream,
-        size: opened.size,
-        mime: mimeOf(opened.entryPath),
-      };
+      return { kind: 'stream', stream: opened.stream, size: opened.size, mime };
     }
     const file = this.core.outputFile(imageId, kind);
-    if (!file) return null;
-    return { kind: 'file', path: file.path, size: file.bytes, mime: mimeOf(file.path) };
+    const mime = file && outputMime(file.path);
+    if (!file || !mime) return null;
+    return { kind: 'file', path: file.path, size: file.bytes, mime };
   }
 }

@@ -224,3 +224,53 @@ describe('AlbumenCore on real images', () => {
     });
   });
 });
+
+describe('AlbumenCore: its own folders are never part of a collection', () => {
+  it('imports a folder holding the data folder and a cache folder without making outputs of outputs', async () => {
+    const photos = join(tempDir(), 'photos');
+    await writePhotos(photos, 3, { width: 320, height: 240 });
+    // Not hidden names: the walk would skip those anyway.
+    const dataDir = join(photos, 'albumen-data');
+    const extra = join(photos, 'extra-cache');
+    await withCore(dataDir, async (core) => {
+      await core.cache.add(extra);
+      const first = await importAndWait(core, photos);
+      expect(first.status).toBe('completed');
+      // Imported again, the folder is scanned again, now with every output inside it.
+      const again = await core.importPath(photos);
+      const [second] = await core.whenDone([again.id]);
+      expect(second!.status).toBe('completed');
+      const paths = core.allImages(first.collectionId).map((i) => i.entryPath);
+      expect(paths).toEqual(['photo1.jpg', 'photo2.jpg', 'photo3.jpg']);
+      const outputs = [
+        ...filesBelow(join(dataDir, 'cache')),
+        ...filesBelow(extra).map((f) => `extra/${f}`),
+      ].filter((f) => /\.(jpg|webp)$/.test(f));
+      // One thumbnail and one cache image per photo, and nothing made from them.
+      expect(outputs).toHaveLength(6);
+      expectCountersEqualItems(core);
+    });
+  });
+
+  it('refuses to import the data folder, a cache folder, anything inside them, or /proc', async () => {
+    const root = tempDir();
+    const dataDir = join(root, 'data');
+    const extra = join(root, 'more-cache');
+    await withCore(dataDir, async (core) => {
+      await core.cache.add(extra);
+      mkdirSync(join(dataDir, 'cache', 'inside'), { recursive: true });
+      for (const path of [
+        dataDir,
+        join(dataDir, 'cache'),
+        join(dataDir, 'cache', 'inside'),
+        extra,
+      ]) {
+        const err: unknown = await core.importPath(path).catch((e: unknown) => e);
+        expect(err, path).toMatchObject({ code: 'INVALID_INPUT' });
+        expect((err as Error).message).toContain("Albumen's own data or cache folder");
+      }
+      await expect(core.importPath('/proc')).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+      expect(core.collections()).toEqual([]);
+    });
+  });
+});

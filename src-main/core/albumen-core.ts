@@ -14,6 +14,7 @@ import { acquireProcessLock } from './process-lock.ts';
 import { CACHE_MARKER, isTempOfImage, outputAbsPath, outputDir } from '../util/output-layout.ts';
 import { SettingsStore } from './settings-store.ts';
 import { CacheService } from '../cache/cache.service.ts';
+import { refuseOwnFolder } from '../library/collection-source.ts';
 import {
   STAGES,
   type FailedItemView,
@@ -162,6 +163,7 @@ export class AlbumenCore {
         settings: () => this.settings(),
         log: this.logger,
         pollMs: this.parts.pollMs,
+        excludedRoots: () => this.ownFolders(),
         events: {
           jobChanged: (id) => this.markDirty(id),
           itemStarted: (id, stage, path) => this.progress.started(id, stage, path),
@@ -337,6 +339,7 @@ export class AlbumenCore {
    */
   async importPath(path: string): Promise<JobView> {
     const source = await this.library.detect(path);
+    await refuseOwnFolder(source.root, this.ownFolders());
     const folder = this.store.cacheFolders.list()[0];
     if (!folder) throw new Error('no cache folder');
     const job = this.store.transition((tx) => {
@@ -356,6 +359,14 @@ export class AlbumenCore {
     this.logger.log('info', `import ${source.root} as job ${job.id}`);
     this.changed(job.id);
     return this.mustView(job.id);
+  }
+
+  /**
+   * Albumen's own folders: the data folder and every cache folder. A root
+   * inside one is refused; a scan never walks into one.
+   */
+  private ownFolders(): string[] {
+    return [this.dataDir, ...this.store.cacheFolders.list().map((f) => f.path)];
   }
 
   jobs(limit = 100, offset = 0): JobView[] {

@@ -1,9 +1,13 @@
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { describe, expect, it, vi } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { MediaKind } from '../../src-shared/api.ts';
-import type { MediaTarget } from '../app/app-service.ts';
+import { AppService, type MediaTarget } from '../app/app-service.ts';
+import type { AlbumenCore } from '../core/albumen-core.ts';
+import { openNodeCore } from '../core/compose-node.ts';
+import { HOSTILE, writeHostileMedia } from '../test-support/hostile-media.ts';
 import { useTempDir } from '../test-support/temp-dir.ts';
 import {
   MEDIA_SCHEME_PRIVILEGES,
@@ -194,6 +198,80 @@ describe('media protocol: web responses', () => {
     const res = await toWebResponse(await mediaResponse('albumen-media://x/1', fakeService()));
     expect(res.status).toBe(400);
     expect(await res.text()).toBe('bad media request');
+  });
+});
+
+describe('media protocol: nothing served can run', () => {
+  let dir: string;
+  let core: AlbumenCore;
+  let service: AppService;
+  const ids = new Map<string, number>();
+  const url = (kind: string, name: string): string => `albumen-media://${kind}/${ids.get(name)}`;
+  const expectInert = (headers: Record<string, string>): void => {
+    expect(headers['x-content-type-options']).toBe('nosniff');
+    expect(headers['content-security-policy']).toMatch(/(^|; )sandbox(;|$)/);
+    expect(headers['content-security-policy']).toContain("default-src 'none'");
+    expect(headers['content-security-policy']).not.toContain('script-src');
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'albumen-media-real-'));
+    await writeHostileMedia(join(dir, 'hostile'));
+    core = openNodeCore({ dataDir: join(dir, 'data'), logFile: null, pollMs: 200 });
+    await core.start();
+    service = new AppService(core);
+    const job = await core.importPath(join(dir, 'hostile'));
+    await core.whenDone([job.id]);
+    for (const img of core.allImages(job.collectionId)) ids.set(img.entryPath, img.id);
+  });
+
+  afterAll(async () => {
+    service.dispose();
+    await core.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves a photo and its outputs as raster images, inert', async () => {
+    for (const kind of ['source', 'thumbnail', 'cache']) {
+      const r = await mediaResponse(url(kind, HOSTILE.good), service);
+      expect(r.status, kind).toBe(200);
+      expect(r.headers['content-type'], kind).toBe('image/jpeg');
+      expectInert(r.headers);
+      await (await toWebResponse(r)).arrayBuffer();
+    }
+  });
+
+  it('never serves an SVG original; the viewer gets its raster cache image', async () => {
+    const r = await mediaResponse(url('source', HOSTILE.svg), service);
+    expect(r.status).toBe(404);
+    expect(r.headers['content-type']).not.toContain('svg');
+    expectInert(r.headers);
+    const view = await mediaResponse(url('cache', HOSTILE.svg), service);
+    expect(view.status).toBe(200);
+    expect(view.headers['content-type']).toBe('image/jpeg');
+    const bytes = Buffer.from(await (await toWebResponse(view)).arrayBuffer());
+    expect(bytes.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+  });
+
+  it('does not serve an HTML file named .jpg, nor an image whose scan failed', async () => {
+    for (const name of [HOSTILE.html, HOSTILE.failed]) {
+      const r = await mediaResponse(url('source', name), service);
+      expect(r.status, name).toBe(404);
+      expectInert(r.headers);
+      expect(await (await toWebResponse(r)).text()).not.toContain('<script');
+    }
+  });
+
+  it('refuses any type outside the allow-list, whatever the resolver says', async () => {
+    for (const mime of ['image/svg+xml', 'text/html', 'application/octet-stream']) {
+      const stream = Readable.from([Buffer.from('<svg onload="alert(1)"/>')]);
+      const r = await mediaResponse('albumen-media://source/12', {
+        resolveMedia: () => Promise.resolve({ kind: 'stream', stream, size: 24, mime } as const),
+      });
+      expect(r.status, mime).toBe(404);
+      expectInert(r.headers);
+      expect(stream.destroyed).toBe(true);
+    }
   });
 });
 

@@ -8,6 +8,7 @@ import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { MEDIA_SCHEME } from '../../src-shared/api.ts';
 import { parseMediaRequest, type AppService, type MediaTarget } from '../app/app-service.ts';
+import { MEDIA_CSP, isServableMime } from '../app/media-policy.ts';
 import type { MediaKind } from '../../src-shared/api.ts';
 
 /**
@@ -80,19 +81,25 @@ export function parseMediaUrl(raw: string): MediaRequest | null {
   return { ...parsed, version: url.searchParams.get('v') };
 }
 
+/** Headers of every media response, refusals included: nothing served here may run. */
+const INERT = {
+  'x-content-type-options': 'nosniff',
+  'content-security-policy': MEDIA_CSP,
+} as const;
+
 const text = (status: number, message: string): MediaResponse => ({
   status,
-  headers: { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' },
+  headers: { ...INERT, 'content-type': 'text/plain; charset=utf-8' },
   body: { kind: 'text', text: message },
 });
 
 function headersOf(target: MediaTarget, versioned: boolean): Record<string, string> {
   return {
+    ...INERT,
+    // A raster type from the allow-list, chosen by the AppService from the
+    // format the scan recorded (never SVG, never from the file name).
     'content-type': target.mime,
     'content-length': String(target.size),
-    'x-content-type-options': 'nosniff',
-    // An SVG original opened on its own must not run scripts or load anything.
-    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; sandbox",
     // A versioned URL names one output for good; an unversioned one may be
     // replaced when the settings change, so the renderer must revalidate.
     'cache-control': versioned ? 'private, max-age=31536000, immutable' : 'no-cache',
@@ -132,6 +139,10 @@ export async function mediaResponse(
       : text(500, 'media could not be read');
   }
   if (!target) return text(404, 'not found');
+  if (!isServableMime(target.mime)) {
+    if (target.kind === 'stream') destroy(target.stream);
+    return text(404, 'not found');
+  }
   const headers = headersOf(target, request.version !== null);
   if (method === 'HEAD') {
     if (target.kind === 'stream') destroy(target.stream);

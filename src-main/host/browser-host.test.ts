@@ -8,6 +8,7 @@ import { openNodeCore } from '../core/compose-node.ts';
 import { AppService } from '../app/app-service.ts';
 import { startBrowserHost, type BrowserHost } from './browser-host.ts';
 import { writePhotos } from '../test-support/fixtures.ts';
+import { HOSTILE, writeHostileMedia } from '../test-support/hostile-media.ts';
 import type { AlbumenCore } from '../core/albumen-core.ts';
 import type { WsServerMessage } from '../../src-shared/ws-protocol.ts';
 
@@ -16,6 +17,8 @@ let core: AlbumenCore;
 let service: AppService;
 let host: BrowserHost;
 let imageId: number;
+/** Image ids of the hostile folder, by entry path. */
+const hostileIds = new Map<string, number>();
 
 interface Reply {
   status: number;
@@ -56,6 +59,7 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'albumen-host-'));
   const photos = join(root, 'photos');
   await writePhotos(photos, 3, { width: 640, height: 480 });
+  await writeHostileMedia(join(root, 'hostile'));
   writeFileSync(join(root, 'secret.txt'), 'top secret');
   const ui = join(root, 'ui');
   mkdirSync(join(ui, 'assets'), { recursive: true });
@@ -68,6 +72,11 @@ beforeAll(async () => {
   const job = await core.importPath(photos);
   await core.whenDone([job.id]);
   imageId = core.allImages(job.collectionId)[0]!.id;
+  const hostileJob = await core.importPath(join(root, 'hostile'));
+  await core.whenDone([hostileJob.id]);
+  for (const img of core.allImages(hostileJob.collectionId)) {
+    hostileIds.set(img.entryPath, img.id);
+  }
   host = await startBrowserHost({ service, rendererDir: ui, port: 0 });
 });
 
@@ -156,6 +165,54 @@ describe('browser host: media by id only', () => {
   it('answers 404 for an unknown id', async () => {
     expect((await get('/media/thumbnail/987654', cookie())).status).toBe(404);
     expect((await get('/media/source/987654', cookie())).status).toBe(404);
+  });
+});
+
+describe('browser host: media is inert', () => {
+  const id = (name: string): number => hostileIds.get(name)!;
+  const expectInert = (r: Reply): void => {
+    expect(r.headers['x-content-type-options']).toBe('nosniff');
+    const csp = String(r.headers['content-security-policy']);
+    expect(csp).toMatch(/(^|; )sandbox(;|$)/);
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).not.toContain('script-src');
+  };
+
+  it('serves a photo and its outputs as raster images, with nosniff and a sandbox', async () => {
+    for (const kind of ['source', 'thumbnail', 'cache']) {
+      const r = await get(`/media/${kind}/${id(HOSTILE.good)}`, cookie());
+      expect(r.status, kind).toBe(200);
+      expect(r.headers['content-type'], kind).toBe('image/jpeg');
+      expectInert(r);
+    }
+  });
+
+  it('never serves an SVG original (its script could use the API); its raster view image instead', async () => {
+    const r = await get(`/media/source/${id(HOSTILE.svg)}`, cookie());
+    expect(r.status).toBe(404);
+    expect(r.headers['content-type']).not.toContain('svg');
+    expect(r.body.toString()).not.toContain('<script');
+    expectInert(r);
+    // What the viewer falls back to: the cache image made from it, a JPEG.
+    const view = await get(`/media/cache/${id(HOSTILE.svg)}`, cookie());
+    expect(view.status).toBe(200);
+    expect(view.headers['content-type']).toBe('image/jpeg');
+    expect(view.body.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+    expectInert(view);
+  });
+
+  it('does not serve an HTML file named .jpg, nor an image whose scan failed', async () => {
+    for (const name of [HOSTILE.html, HOSTILE.failed]) {
+      const r = await get(`/media/source/${id(name)}`, cookie());
+      expect(r.status, name).toBe(404);
+      expect(r.body.toString(), name).not.toContain('<script');
+      expectInert(r);
+    }
+  });
+
+  it('keeps refusals inert too', async () => {
+    expectInert(await get('/media/source/987654', cookie()));
+    expectInert(await get('/media/thumbnail/0x1', cookie()));
   });
 });
 

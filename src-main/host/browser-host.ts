@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { pipeline } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
@@ -7,6 +7,7 @@ import { extname, join, normalize, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { parseMediaRequest, type AppService } from '../app/app-service.ts';
+import { MEDIA_CSP, isServableMime } from '../app/media-policy.ts';
 import {
   TOKEN_COOKIE,
   WS_PATH,
@@ -79,6 +80,11 @@ const BASE_HEADERS = {
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
 
+function destroyStream(stream: NodeJS.ReadableStream): void {
+  const s = stream as Partial<Readable>;
+  if (typeof s.destroy === 'function') s.destroy();
+}
+
 function send(res: ServerResponse, status: number, text: string): void {
   res.writeHead(status, { ...BASE_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' });
   res.end(text + '\n');
@@ -144,17 +150,35 @@ export async function startBrowserHost(o: BrowserHostOptions): Promise<BrowserHo
     return serveStatic(url.pathname, res, req.method === 'HEAD');
   }
 
+  /** A media refusal: short text, as inert as the images themselves. */
+  function refuseMedia(res: ServerResponse, status: number, text: string): void {
+    res.writeHead(status, {
+      ...BASE_HEADERS,
+      'Content-Security-Policy': MEDIA_CSP,
+      'Content-Type': 'text/plain; charset=utf-8',
+    });
+    res.end(text + '\n');
+  }
+
   async function serveMedia(raw: string, res: ServerResponse): Promise<void> {
     // Parsed from the raw request path: no decoding, so `%2e%2e` or `%2f` never match.
     const path = raw.split('?')[0]!;
     const m = /^\/media\/([a-z]+)\/([0-9]+)$/.exec(path);
     const parsed = m ? parseMediaRequest(m[1]!, m[2]!) : null;
-    if (!parsed) return send(res, 400, 'Bad media request');
+    if (!parsed) return refuseMedia(res, 400, 'Bad media request');
     const target = await o.service.resolveMedia(parsed.kind, parsed.imageId).catch(() => null);
-    if (!target) return send(res, 404, 'No such image');
+    if (!target) return refuseMedia(res, 404, 'No such image');
+    if (!isServableMime(target.mime)) {
+      if (target.kind === 'stream') destroyStream(target.stream);
+      return refuseMedia(res, 404, 'No such image');
+    }
     const headers = {
       ...BASE_HEADERS,
+      // Served from the app's own origin: a raster type from the allow-list
+      // (never SVG, never sniffed) and a sandbox, so a hostile file stays inert
+      // even when opened on its own.
       'Content-Type': target.mime,
+      'Content-Security-Policy': MEDIA_CSP,
       'Content-Length': String(target.size),
       // Outputs change name when remade; the `v` parameter busts the cache on updates.
       'Cache-Control': 'private, max-age=3600',
@@ -167,7 +191,7 @@ export async function startBrowserHost(o: BrowserHostOptions): Promise<BrowserHo
         pipeline(stream, res, () => {});
       });
       stream.once('error', () => {
-        if (!res.headersSent) send(res, 404, 'No such image');
+        if (!res.headersSent) refuseMedia(res, 404, 'No such image');
       });
     } else {
       res.writeHead(200, headers);

@@ -36,7 +36,13 @@ export interface RenderPoolPort {
 export interface LibraryPort {
   walk(
     source: CollectionSource,
-    opts: { batchSize: number; limits: InputLimits; signal: AbortSignal },
+    opts: {
+      batchSize: number;
+      limits: InputLimits;
+      signal: AbortSignal;
+      /** Folders never walked (Albumen's data and cache folders). */
+      excluded?: readonly string[];
+    },
   ): AsyncIterable<WalkEntry[]>;
   probe(source: CollectionSource, entryPath: string, limits: InputLimits): Promise<ScanOutcome>;
   toRenderInput(source: CollectionSource, entryPath: string): Promise<RenderInput>;
@@ -70,6 +76,8 @@ export interface SchedulerDeps {
   log: Logger;
   /** How often to look for work written by another process (a CLI command). */
   pollMs?: number;
+  /** Albumen's own folders (data, caches): no scan walks into them. */
+  excludedRoots?: () => string[];
 }
 
 /** Entries recorded per scan transaction. */
@@ -427,6 +435,8 @@ export class Scheduler {
           batchSize: SCAN_BATCH,
           limits,
           signal: this.abort.signal,
+          // Read at each scan: a cache folder added meanwhile is excluded too.
+          excluded: this.d.excludedRoots?.() ?? [],
         })) {
           if (!this.running) return;
           const unreferenced = jobs.recordScanBatch(job.id, collection.id, batch);

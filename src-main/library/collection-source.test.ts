@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { detectSourceKind } from './collection-source.ts';
+import { detectSourceKind, refuseOwnFolder } from './collection-source.ts';
 import { LibraryError } from './library-error.ts';
 import { mkfifo, tempDir, zipOf } from './test-fixtures.ts';
 
@@ -23,6 +23,11 @@ beforeAll(async () => {
   await writeFile(join(base.dir, 'notes.txt'), 'hello');
   await writeFile(join(base.dir, 'comic.cbr'), 'Rar!');
   mkfifo(join(base.dir, 'pipe.zip'));
+  await symlink('/proc', join(base.dir, 'to-proc'));
+  await symlink('/dev/shm', join(base.dir, 'to-shm'));
+  await mkdir(join(base.dir, 'data', 'cache', 'sub'), { recursive: true });
+  await mkdir(join(base.dir, 'elsewhere-cache'));
+  await symlink(join(base.dir, 'data', 'cache'), join(base.dir, 'cache-link'));
 });
 
 afterAll(() => base.cleanup());
@@ -58,5 +63,39 @@ describe('detectSourceKind', () => {
     expect(await failure(join(base.dir, 'comic.cbr'))).toBe('UNSUPPORTED');
     expect(await failure(join(base.dir, 'pipe.zip'))).toBe('UNSUPPORTED');
     expect(await failure(join(base.dir, 'nothing-here'))).toBe('NOT_FOUND');
+  });
+});
+
+describe('roots that are never a collection', () => {
+  it.each(['/proc', '/proc/self', '/sys', '/sys/kernel', '/dev', '/dev/shm', '/dev/null'])(
+    'refuses %s (INVALID_INPUT)',
+    async (path) => {
+      const err: unknown = await detectSourceKind(path).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'INVALID_INPUT' });
+      expect((err as Error).message).toContain("system's own files");
+    },
+  );
+
+  it('refuses a link that leads into /proc or /dev', async () => {
+    expect(await failure(join(base.dir, 'to-proc'))).toBe('INVALID_INPUT');
+    expect(await failure(join(base.dir, 'to-shm'))).toBe('INVALID_INPUT');
+  });
+
+  it("refuses Albumen's own data and cache folders, and anything inside them, also through a link", async () => {
+    const own = [join(base.dir, 'data'), join(base.dir, 'elsewhere-cache')];
+    for (const root of [
+      join(base.dir, 'data'),
+      join(base.dir, 'data', 'cache', 'sub'),
+      join(base.dir, 'elsewhere-cache'),
+      join(base.dir, 'cache-link'),
+    ]) {
+      const err: unknown = await refuseOwnFolder(root, own).catch((e: unknown) => e);
+      expect(err, root).toBeInstanceOf(LibraryError);
+      expect(err).toMatchObject({ code: 'INVALID_INPUT' });
+      expect((err as Error).message).toContain("Albumen's own data or cache folder");
+    }
+    // A folder that holds them is fine: the walk skips them inside it.
+    await expect(refuseOwnFolder(base.dir, own)).resolves.toBeUndefined();
+    await expect(refuseOwnFolder(join(base.dir, 'album'), own)).resolves.toBeUndefined();
   });
 });

@@ -9,7 +9,7 @@ import type { CollectionSource } from './collection-source.ts';
 import { LibraryError } from './library-error.ts';
 import { isRoot, jpeg, mkfifo, png, tempDir } from './test-fixtures.ts';
 import { walkCollection } from './walk.ts';
-import type { WalkEntry } from './walk.ts';
+import type { WalkEntry, WalkOptions } from './walk.ts';
 
 const limits: InputLimits = { ...DEFAULT_SETTINGS.limits, maxFileBytes: 100_000 };
 /** A walk that hangs (on a FIFO, a loop) fails the test instead of the suite. */
@@ -17,13 +17,13 @@ const HANG = { timeout: 10_000 };
 
 async function walkAll(
   source: CollectionSource,
-  opts: { batchSize?: number; limits?: InputLimits; signal?: AbortSignal } = {},
+  opts: Partial<WalkOptions> = {},
 ): Promise<WalkEntry[]> {
   const all: WalkEntry[] = [];
   for await (const batch of walkCollection(source, {
+    ...opts,
     batchSize: opts.batchSize ?? 100,
     limits: opts.limits ?? limits,
-    signal: opts.signal,
   })) {
     all.push(...batch);
   }
@@ -33,8 +33,11 @@ async function walkAll(
 const summary = (entries: WalkEntry[]): [string, string | null][] =>
   entries.map((e) => [e.entryPath, e.failure?.code ?? null]);
 
-async function walkError(source: CollectionSource): Promise<LibraryError> {
-  const err: unknown = await walkAll(source).then(
+async function walkError(
+  source: CollectionSource,
+  opts: Partial<WalkOptions> = {},
+): Promise<LibraryError> {
+  const err: unknown = await walkAll(source, opts).then(
     () => null,
     (e: unknown) => e,
   );
@@ -114,7 +117,7 @@ describe('walkCollection over a folder of awkward files', () => {
         ['dangling.jpg', 'DANGLING_LINK'],
         ['dir/f.jpg', null],
         ['dir/sub', 'SYMLINK_LOOP'],
-        ['ext/x.jpg', null],
+        ['ext', 'LINK_OUTSIDE_ROOT'],
         ['link-to-a.jpg', null],
         ['link-to-pipe', 'NOT_REGULAR_FILE'],
         ['loop-a', 'SYMLINK_LOOP'],
@@ -259,5 +262,129 @@ describe('walkCollection edge cases', () => {
   it('refuses a batch size below 1', async () => {
     const gen = walkCollection({ kind: 'folder', root: '/' }, { batchSize: 0, limits });
     await expect(gen.next()).rejects.toThrow(RangeError);
+  });
+});
+
+describe('walkCollection: symbolic links stay inside the root', () => {
+  let base: Awaited<ReturnType<typeof tempDir>>;
+  let root: string;
+
+  beforeAll(async () => {
+    base = await tempDir();
+    root = join(base.dir, 'photos');
+    const outside = join(base.dir, 'outside');
+    await mkdir(join(root, 'sub'), { recursive: true });
+    await mkdir(outside);
+    const photo = await jpeg(16, 12);
+    await writeFile(join(root, 'a.jpg'), photo);
+    await writeFile(join(root, 'sub', 'c.jpg'), photo);
+    await writeFile(join(outside, 'x.jpg'), photo);
+    await symlink('a.jpg', join(root, 'in-file.jpg'));
+    // Leaves the root by its text, comes back: its real target is inside.
+    await symlink('../photos/sub', join(root, 'back-in'));
+    await symlink('../outside/x.jpg', join(root, 'out-file.jpg'));
+    await symlink(outside, join(root, 'out-dir'));
+    await symlink('../../outside', join(root, 'sub', 'up-and-out'));
+    // A link to an inside link that leads out: out, whatever the first step says.
+    await symlink('out-file.jpg', join(root, 'via-inside.jpg'));
+    await symlink('/proc', join(root, 'proc'));
+    await symlink(root, join(base.dir, 'alias'));
+  });
+
+  afterAll(() => base.cleanup());
+
+  const expected: [string, string | null][] = [
+    ['a.jpg', null],
+    ['back-in/c.jpg', null],
+    ['in-file.jpg', null],
+    ['out-dir', 'LINK_OUTSIDE_ROOT'],
+    ['out-file.jpg', 'LINK_OUTSIDE_ROOT'],
+    ['proc', 'LINK_OUTSIDE_ROOT'],
+    // sub itself was walked as back-in (same folder); its own link still may not leave.
+    ['via-inside.jpg', 'LINK_OUTSIDE_ROOT'],
+  ];
+
+  it('follows links whose real target is inside, lists the others as failed', HANG, async () => {
+    const entries = await walkAll({ kind: 'folder', root });
+    expect(summary(entries)).toEqual([
+      ...expected.slice(0, 2),
+      ['back-in/up-and-out', 'LINK_OUTSIDE_ROOT'],
+      ...expected.slice(2),
+    ]);
+    const out = entries.find((e) => e.entryPath === 'out-dir')!;
+    expect(out.failure?.message).toBe(
+      `symbolic link to ${join(base.dir, 'outside')} leads outside the collection's folder (not followed)`,
+    );
+  });
+
+  it('judges links by real paths, also when the root is reached through a link', HANG, async () => {
+    const entries = await walkAll({ kind: 'folder', root: join(base.dir, 'alias') });
+    expect(summary(entries)).toEqual([
+      ...expected.slice(0, 2),
+      ['back-in/up-and-out', 'LINK_OUTSIDE_ROOT'],
+      ...expected.slice(2),
+    ]);
+  });
+
+  it('follows links out only when the (future) option says so', HANG, async () => {
+    const entries = await walkAll({ kind: 'folder', root }, { followLinksOutsideRoot: true });
+    // The outside folder is walked once, under the first link that reaches it;
+    // /proc stays out of every walk.
+    expect(summary(entries)).toEqual([
+      ['a.jpg', null],
+      ['back-in/c.jpg', null],
+      ['back-in/up-and-out/x.jpg', null],
+      ['in-file.jpg', null],
+      ['out-file.jpg', null],
+      ['via-inside.jpg', null],
+    ]);
+  });
+});
+
+describe("walkCollection: Albumen's own folders are never walked", () => {
+  let base: Awaited<ReturnType<typeof tempDir>>;
+  let root: string;
+
+  beforeAll(async () => {
+    base = await tempDir();
+    root = join(base.dir, 'pictures');
+    const photo = await jpeg(16, 12);
+    await mkdir(join(root, 'data', 'cache', '1', 'thumbnail', '0'), { recursive: true });
+    await mkdir(join(root, 'more-cache', '1', 'cache', '0'), { recursive: true });
+    await mkdir(join(root, 'trip'), { recursive: true });
+    await writeFile(join(root, 'trip', 'beach.jpg'), photo);
+    await writeFile(join(root, 'data', 'library.db'), 'SQLite format 3');
+    await writeFile(
+      join(root, 'data', 'cache', '1', 'thumbnail', '0', '1-0123456789abcdef.jpg'),
+      photo,
+    );
+    await writeFile(join(root, 'more-cache', '1', 'cache', '0', '1-0123456789abcdef.jpg'), photo);
+    // A link inside the root to an excluded folder does not get in either.
+    await symlink('more-cache', join(root, 'shortcut'));
+  });
+
+  afterAll(() => base.cleanup());
+
+  it('skips the excluded folders and everything below them, silently', HANG, async () => {
+    const excluded = [join(root, 'data'), join(root, 'more-cache'), join(base.dir, 'gone')];
+    expect(summary(await walkAll({ kind: 'folder', root }, { excluded }))).toEqual([
+      ['trip/beach.jpg', null],
+    ]);
+    // Without the list, they are ordinary folders of images.
+    expect(summary(await walkAll({ kind: 'folder', root }))).toEqual([
+      ['data/cache/1/thumbnail/0/1-0123456789abcdef.jpg', null],
+      ['more-cache/1/cache/0/1-0123456789abcdef.jpg', null],
+      ['trip/beach.jpg', null],
+    ]);
+  });
+
+  it('refuses a root inside an excluded folder', HANG, async () => {
+    const err = await walkError(
+      { kind: 'folder', root: join(root, 'data', 'cache') },
+      { excluded: [join(root, 'data')] },
+    );
+    expect(err.code).toBe('INVALID_INPUT');
+    expect(err.message).toContain('never scanned');
+    expect((await walkError({ kind: 'folder', root: '/proc/self' })).code).toBe('INVALID_INPUT');
   });
 });

@@ -1,10 +1,15 @@
 import type { BigIntStats, Stats } from 'node:fs';
-import { lstat, readdir, readlink, stat } from 'node:fs/promises';
+import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import type { Failure } from '../../src-shared/domain.ts';
 import type { InputLimits } from '../../src-shared/settings.ts';
 import { archiveItems, entryLimitFailure, entryMtimeMs, openZip } from './archive-index.ts';
-import type { CollectionSource } from './collection-source.ts';
+import {
+  SYSTEM_ROOTS,
+  isWithin,
+  realOrResolved,
+  type CollectionSource,
+} from './collection-source.ts';
 import {
   LibraryError,
   errnoCode,
@@ -42,6 +47,18 @@ export interface WalkOptions {
   limits: InputLimits;
   /** Aborting makes the walk throw the signal's reason at its next step. */
   signal?: AbortSignal;
+  /**
+   * Folders never walked, with everything below them (Albumen's data folder
+   * and cache folders): skipped silently wherever they turn up, by identity,
+   * so no path or link reaches them. A root inside one is refused
+   * (INVALID_INPUT). /proc, /sys and /dev are always excluded.
+   */
+  excluded?: readonly string[];
+  /**
+   * Follow symbolic links whose real target lies outside the root. Off (the
+   * only setting so far): such a link is listed as failed, LINK_OUTSIDE_ROOT.
+   */
+  followLinksOutsideRoot?: boolean;
 }
 
 /**
@@ -51,6 +68,11 @@ export interface WalkOptions {
  * folder, corrupt archive) throws a LibraryError, which fails the whole job.
  * Never opens anything that could block (FIFOs, devices) and never follows a
  * folder loop.
+ *
+ * Symbolic links (to files or folders) are followed only while their real
+ * target stays inside the root's real path; a link leading out is not
+ * followed and is listed as failed (LINK_OUTSIDE_ROOT), unless
+ * `followLinksOutsideRoot` is set.
  */
 export async function* walkCollection(
   source: CollectionSource,
@@ -108,6 +130,14 @@ interface Frame {
   chunkStart: number;
 }
 
+/** What every step of a folder walk checks besides its options. */
+interface Fence {
+  /** The root with every link resolved: links may not lead out of it. */
+  realRoot: string;
+  /** (dev, ino) of the folders never walked (the excluded ones and the system's). */
+  excludedKeys: Set<string>;
+}
+
 /** Children whose lstat runs at once: enough to hide latency, few enough to stay fresh. */
 const LSTAT_CHUNK = 32;
 
@@ -128,10 +158,12 @@ async function* walkFolder(root: string, opts: WalkOptions): AsyncGenerator<Walk
   const { signal } = opts;
   let rootKey: string;
   let rootChildren: Child[];
+  let fence: Fence;
   try {
     const st = await stat(root, { bigint: true });
     if (!st.isDirectory()) throw new LibraryError('NOT_FOUND', `${root} is not a folder`);
     rootKey = folderKey(st);
+    fence = await makeFence(root, opts);
     rootChildren = await listChildren(root);
   } catch (err) {
     if (err instanceof LibraryError) throw err;
@@ -154,11 +186,18 @@ async function* walkFolder(root: string, opts: WalkOptions): AsyncGenerator<Walk
     const rel = top.rel ? `${top.rel}/${child.name}` : child.name;
     const found = child.raw
       ? await invalidName(top.abs, child, rel)
-      : await inspect(join(top.abs, child.name), rel, child.name, await lstatAt(top, index), opts);
+      : await inspect(
+          join(top.abs, child.name),
+          rel,
+          child.name,
+          await lstatAt(top, index),
+          opts,
+          fence,
+        );
     if (found.kind === 'entry') {
       yield found.entry;
     } else if (found.kind === 'folder') {
-      const entered = await enterFolder(found, visited, onPath);
+      const entered = await enterFolder(found, visited, onPath, fence);
       if ('entry' in entered) {
         if (entered.entry) yield entered.entry;
       } else {
@@ -169,6 +208,28 @@ async function* walkFolder(root: string, opts: WalkOptions): AsyncGenerator<Walk
       }
     }
   }
+}
+
+/**
+ * The walk's fence: the root's real path, and the identities of the folders
+ * never walked. A root inside one of them is refused.
+ */
+async function makeFence(root: string, opts: WalkOptions): Promise<Fence> {
+  const realRoot = await realpath(root);
+  const never = await Promise.all(
+    [...(opts.excluded ?? []), ...SYSTEM_ROOTS].map((p) => realOrResolved(p)),
+  );
+  const around = never.find((p) => isWithin(realRoot, p));
+  if (around !== undefined) {
+    throw new LibraryError(
+      'INVALID_INPUT',
+      `${root} is inside ${around}, which is never scanned (Albumen's own data or cache, or the system's files)`,
+    );
+  }
+  const keys = await Promise.all(
+    never.map((p) => stat(p, { bigint: true }).then(folderKey, () => null)),
+  );
+  return { realRoot, excludedKeys: new Set(keys.filter((k) => k !== null)) };
 }
 
 function frame(abs: string, rel: string, key: string, children: Child[]): Frame {
@@ -243,6 +304,7 @@ async function inspect(
   name: string,
   lst: Stats | Error,
   opts: WalkOptions,
+  fence: Fence,
 ): Promise<Found> {
   if (lst instanceof Error) {
     // Gone since the listing, or unknowable (a folder without search permission):
@@ -259,6 +321,21 @@ async function inspect(
     target = await stat(abs);
   } catch (err) {
     return entry(rel, lst, await linkFailure(abs, err));
+  }
+  if (!opts.followLinksOutsideRoot) {
+    let real: string;
+    try {
+      real = await realpath(abs);
+    } catch (err) {
+      return entry(rel, lst, await linkFailure(abs, err));
+    }
+    if (!isWithin(real, fence.realRoot)) {
+      const to = await readlink(abs).catch(() => real);
+      return entry(rel, lst, {
+        code: 'LINK_OUTSIDE_ROOT',
+        message: `symbolic link to ${to} leads outside the collection's folder (not followed)`,
+      });
+    }
   }
   if (target.isDirectory()) return { kind: 'folder', abs, rel, stats: target };
   if (target.isFile()) return candidate(abs, rel, name, target, opts);
@@ -326,14 +403,15 @@ function folderKey(st: BigIntStats): string {
 }
 
 /**
- * Starts walking a folder, unless it is a loop (reported once) or was
- * already walked under another path (skipped). An unreadable folder is
+ * Starts walking a folder, unless it is a loop (reported once), was
+ * already walked under another path or is excluded (skipped). An unreadable folder is
  * reported as an entry and the walk goes on.
  */
 async function enterFolder(
   found: { abs: string; rel: string; stats: Stats },
   visited: Set<string>,
   onPath: Set<string>,
+  fence: Fence,
 ): Promise<{ frame: Frame } | { entry: WalkEntry | null }> {
   const { abs, rel, stats } = found;
   const failed = (failure: Failure): { entry: WalkEntry } => ({
@@ -353,7 +431,8 @@ async function enterFolder(
       message: 'folder loop: leads back to a folder that contains it (not followed)',
     });
   }
-  if (visited.has(key)) return { entry: null };
+  // Albumen's own folders (and the system's): not part of any collection.
+  if (fence.excludedKeys.has(key) || visited.has(key)) return { entry: null };
   visited.add(key);
   try {
     return { frame: frame(abs, rel, key, await listChildren(abs)) };
