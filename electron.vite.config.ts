@@ -7,6 +7,7 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import renderer from './vite.renderer.config.ts';
+import { FLAT_CHUNKS, poolSources } from './src-main/core/packaged-paths.ts';
 
 const root = import.meta.dirname;
 
@@ -23,12 +24,15 @@ export default defineConfig({
         input: {
           index: resolve(root, 'src-main/electron/main.ts'),
           // Forked by the render pool as a child process, and loaded by piscina
-          // in worker threads: each needs a file of its own. main.ts passes
-          // their built paths (out/main/pool-host.js, render.task.js) to the core.
-          'pool-host': resolve(root, 'src-main/pool/pool-host.ts'),
-          'render.task': resolve(root, 'src-worker/render.task.ts'),
+          // in worker threads: each needs a file of its own (out/main/pool-host.js,
+          // render.task.js), found at run time by runtimeFiles() in
+          // src-main/core/packaged-paths.ts, which also knows where they are
+          // when packaged (unpacked from app.asar).
+          ...poolSources(root),
         },
-        output: { entryFileNames: '[name].js' },
+        // Chunks flat beside the entries: a built module finds the entries in
+        // its own folder, and electron-builder.yml unpacks them all from app.asar.
+        output: { entryFileNames: '[name].js', chunkFileNames: FLAT_CHUNKS },
       },
     },
   },

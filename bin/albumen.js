@@ -1,6 +1,15 @@
 #!/usr/bin/env node
 // The `albumen` command. Plain JavaScript so that it can check the Node version
 // before anything loads the store (better-sqlite3 13 crashes on Node < 22).
+//
+// In a checkout it runs the TypeScript sources (Node 24 strips their types), so
+// `npx albumen` and the tests never need a build and never run a stale one. An
+// installed package ships no sources, only the build in out/cli (`npm pack`
+// makes it first); Node would not strip types under node_modules anyway.
+import { existsSync } from 'node:fs';
+import { dirname, join, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 24) {
   process.stderr.write(
@@ -9,5 +18,15 @@ if (major < 24) {
   );
   process.exit(2);
 }
-const { run } = await import('../src-main/cli/main.ts');
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const source = join(root, 'src-main', 'cli', 'main.ts');
+const built = join(root, 'out', 'cli', 'main.js');
+const fromSource = existsSync(source) && !root.split(sep).includes('node_modules');
+const entry = fromSource ? source : built;
+if (!existsSync(entry)) {
+  process.stderr.write(`albumen: ${entry} is missing; "npm run build" makes it.\n`);
+  process.exit(2);
+}
+const { run } = await import(pathToFileURL(entry).href);
 await run();

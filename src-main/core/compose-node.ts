@@ -5,13 +5,14 @@ import { walkCollection } from '../library/walk.ts';
 import { probeEntry } from '../library/probe.ts';
 import { detectSourceKind } from '../library/collection-source.ts';
 import { crashHookFrom } from '../../src-shared/crash-points.ts';
+import { runtimeFiles } from './packaged-paths.ts';
 
 /** Options of a plain-Node core (CLI, browser host, tests). */
 export interface NodeCoreOptions {
   dataDir: string;
   /** Extra environment for the pool host (test triggers). */
   poolEnv?: Record<string, string>;
-  /** Explicit entry files, for bundled builds. */
+  /** Entry files of the pool; default: runtimeFiles(), wherever this runs from. */
   poolHostFile?: string;
   workerFile?: string;
   logFile?: string | null;
@@ -26,6 +27,7 @@ export interface NodeCoreOptions {
  * the library on the local file system, and crash points from the environment.
  */
 export function openNodeCore(o: NodeCoreOptions): AlbumenCore {
+  const files = runtimeFiles();
   const parts: CoreParts = {
     dataDir: o.dataDir,
     logFile: o.logFile,
@@ -38,8 +40,8 @@ export function openNodeCore(o: NodeCoreOptions): AlbumenCore {
       new RenderPool({
         threads,
         env: o.poolEnv,
-        ...(o.poolHostFile ? { hostFile: o.poolHostFile } : {}),
-        ...(o.workerFile ? { workerFile: o.workerFile } : {}),
+        hostFile: o.poolHostFile ?? files.poolHost,
+        workerFile: o.workerFile ?? files.worker,
       }),
     createLibrary: () => {
       const reader = new SourceReader();

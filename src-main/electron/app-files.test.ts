@@ -1,4 +1,4 @@
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import config from '../../electron.vite.config.ts';
 import { appFiles } from './app-files.ts';
@@ -8,7 +8,6 @@ type Section = {
   build?: {
     outDir?: string;
     rolldownOptions?: {
-      input?: Record<string, string>;
       output?: { format?: string; entryFileNames?: string };
     };
   };
@@ -19,19 +18,6 @@ const section = (name: 'main' | 'preload') =>
 describe('app files', () => {
   const root = join(import.meta.dirname, '..', '..');
   const files = appFiles(join(root, 'out', 'main'));
-
-  it('finds the entries the build writes beside main', () => {
-    const main = section('main');
-    expect(main.outDir).toBe(join(root, 'out', 'main'));
-    const names = Object.keys(main.rolldownOptions!.input!).map((n) => `${n}.js`);
-    expect(names).toEqual(['index.js', basename(files.poolHost), basename(files.worker)]);
-    expect(main.rolldownOptions!.input!['pool-host']).toBe(
-      join(root, 'src-main/pool/pool-host.ts'),
-    );
-    expect(main.rolldownOptions!.input!['render.task']).toBe(
-      join(root, 'src-worker/render.task.ts'),
-    );
-  });
 
   it('finds the preload the build writes as one CommonJS file', () => {
     const preload = section('preload');

@@ -41,10 +41,6 @@ import { loadWindowPlacement, saveWindowState, WINDOW_STATE_FILE } from './windo
 const CLOSE_TIMEOUT_MS = 20_000;
 
 const files = appFiles(import.meta.dirname);
-// Built, the pool's host and worker are the entries bundled beside main. Run
-// from source (the shell's smoke test on plain Node), the pool's own defaults
-// name the TypeScript sources instead.
-const bundled = !import.meta.url.endsWith('.ts');
 const dataDir = defaultDataDir();
 const target = rendererTarget(process.env, app.isPackaged, files.rendererHtml);
 const isDev = !app.isPackaged;
@@ -173,9 +169,11 @@ async function recentJobs(s: Desktop): Promise<JobView[]> {
 /** Opens the core and everything around it; the window shows before processing starts. */
 async function start(): Promise<void> {
   await app.whenReady();
+  // The pool's host and worker files: openNodeCore finds them with
+  // runtimeFiles() (core/packaged-paths.ts), beside this bundle in out/main,
+  // unpacked from app.asar when packaged, the sources when run from them.
   const core = openNodeCore({
     dataDir,
-    ...(bundled ? { poolHostFile: files.poolHost, workerFile: files.worker } : {}),
     // The pool host is forked with Electron's binary; this makes it plain Node
     // (Electron's fork sets it too, stated here so it never depends on that).
     poolEnv: { ELECTRON_RUN_AS_NODE: '1' },

@@ -1,10 +1,12 @@
-import { fileURLToPath } from 'node:url';
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { assertNodeVersion } from '../node-version.ts';
 import { defaultDataDir } from '../core/data-dir.ts';
+import { runtimeFiles } from '../core/packaged-paths.ts';
 
-/** Where `vite build -c vite.renderer.config.ts` puts the UI. */
-export const DEFAULT_RENDERER_DIR = fileURLToPath(new URL('../../out/renderer/', import.meta.url));
+/** Where `vite build -c vite.renderer.config.ts` puts the UI (out/renderer). */
+export const DEFAULT_RENDERER_DIR = runtimeFiles().rendererDir;
 
 /**
  * Runs the browser host: the core with processing, the AppService, and the
@@ -48,7 +50,7 @@ export async function serve(opts: {
   });
 }
 
-/** `node src-main/host/serve.ts [--port N] [--data-dir DIR]` */
+/** `node src-main/host/serve.ts [--port N] [--data-dir DIR]` (built: out/cli/serve.js) */
 async function main(): Promise<void> {
   assertNodeVersion('the browser host');
   const { values } = parseArgs({
@@ -62,7 +64,23 @@ async function main(): Promise<void> {
   await serve({ port, dataDir: values['data-dir'] ?? defaultDataDir() });
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+/**
+ * True when this module is the program Node was started with. Not a string
+ * comparison of import.meta.url with argv[1]: a URL escapes the spaces and
+ * other characters that a path keeps, and argv[1] may be a link.
+ */
+function isProgram(): boolean {
+  // Node 24.2 and newer know; older ones are told by assertNodeVersion in main().
+  if (typeof import.meta.main === 'boolean') return import.meta.main;
+  try {
+    const arg = process.argv[1];
+    return !!arg && pathToFileURL(realpathSync(arg)).href === import.meta.url;
+  } catch {
+    return false;
+  }
+}
+
+if (isProgram()) {
   main().catch((err: unknown) => {
     process.stderr.write(`albumen: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
