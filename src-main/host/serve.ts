@@ -32,8 +32,11 @@ export async function serve(opts: {
     port: opts.port,
     log: (m) => core.log.log('warn', `host: ${m}`),
   });
-  out(`Albumen is running. Open ${host.url}`);
-  out(`(library: ${opts.dataDir}; Ctrl+C stops, unfinished work resumes next time)`);
+  // One write: a reader that waits for the URL has the library line too.
+  out(
+    `Albumen is running. Open ${host.url}\n` +
+      `(library: ${opts.dataDir}; Ctrl+C stops, unfinished work resumes next time)`,
+  );
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
