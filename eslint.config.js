@@ -8,33 +8,105 @@ import globals from 'globals';
 /** Node's built-in modules, with and without the `node:` prefix. */
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`), 'node:*'];
 
+/** Packages that need Node (native modules, servers): never in the renderer, preload or shared code. */
+const nodeOnlyPackages = ['sharp', 'better-sqlite3', 'piscina', 'yauzl', 'image-size', 'ws'];
+
 /**
- * Layer rules: what each folder may import. See STYLE.md "Layers".
- * @param {{ node?: boolean, electron?: boolean, layers: string[] }} forbid
+ * The core's own layers, lowest first. A folder may import its own layer and
+ * the ones before it, never a later one:
+ * util ← store ← jobs/library/cache/pool ← core/app ← cli/host ← electron.
+ */
+const MAIN_LAYERS = [
+  ['util'],
+  ['store'],
+  ['jobs', 'library', 'cache', 'pool'],
+  ['core', 'app'],
+  ['cli', 'host'],
+  ['electron'],
+];
+
+/**
+ * Layer rules: what each folder may import, for static imports and for
+ * dynamic `import()` alike. See docs/ARCHITECTURE.md "Layers".
+ * @param {{ node?: boolean, electron?: boolean, react?: boolean, packages?: string[],
+ *   layers?: string[], mainFolders?: string[] }} forbid
  */
 function layer(forbid) {
   /** @type {{ group: string[], message: string }[]} */
   const patterns = [];
+  /** @type {{ selector: string, message: string }[]} */
+  const dynamic = [];
+  /** @param {string[]} group @param {string} regex @param {string} message */
+  const ban = (group, regex, message) => {
+    patterns.push({ group, message });
+    dynamic.push({ selector: `ImportExpression > Literal[value=/${regex}/]`, message });
+  };
   if (forbid.node) {
-    patterns.push({ group: nodeBuiltins, message: 'No Node APIs in this layer.' });
-    patterns.push({
-      group: ['sharp', 'better-sqlite3', 'piscina', 'yauzl', 'image-size'],
-      message: 'Node-only library: not in this layer.',
-    });
+    ban(
+      nodeBuiltins,
+      '^node:|^(fs|path|os|child_process|worker_threads|net|http|https|crypto|url|util|stream|events)(\\u002F|$)',
+      'No Node APIs in this layer.',
+    );
+  }
+  const packages = [...(forbid.node ? nodeOnlyPackages : []), ...(forbid.packages ?? [])];
+  if (packages.length) {
+    ban(
+      packages.flatMap((p) => [p, `${p}/*`]),
+      `^(${packages.join('|')})(\\u002F|$)`,
+      `Not in this layer: ${packages.join(', ')}.`,
+    );
+  }
+  if (forbid.react) {
+    ban(
+      ['react', 'react/*', 'react-dom', 'react-dom/*', 'zustand', 'zustand/*'],
+      '^(react|react-dom|zustand)(\\u002F|$)',
+      'No UI libraries in this layer.',
+    );
   }
   if (forbid.electron) {
-    patterns.push({
-      group: ['electron', 'electron/*'],
-      message: 'Electron is only imported by the shell (src-main/electron) and the preload.',
-    });
+    ban(
+      ['electron', 'electron/*'],
+      '^electron(\\u002F|$)',
+      'Electron is only imported by the shell (src-main/electron) and the preload.',
+    );
   }
-  for (const l of forbid.layers) {
-    patterns.push({
-      group: [`**/${l}/**`, `**/${l}`],
-      message: `No imports from ${l}: move what is shared to src-shared.`,
-    });
+  for (const l of forbid.layers ?? []) {
+    ban(
+      [`**/${l}/**`, `**/${l}`],
+      `(^|\\u002F)${l}(\\u002F|$)`,
+      `No imports from ${l}: move what is shared to src-shared.`,
+    );
   }
-  return { 'no-restricted-imports': ['error', { patterns }] };
+  for (const f of forbid.mainFolders ?? []) {
+    ban(
+      [`../${f}/**`, `../${f}`],
+      `^\\.\\.\\u002F${f}\\u002F`,
+      `src-main/${f} is a higher layer: a lower one may not import it (see MAIN_LAYERS).`,
+    );
+  }
+  return {
+    'no-restricted-imports': ['error', { patterns }],
+    'no-restricted-syntax': ['error', ...dynamic],
+  };
+}
+
+/** One config block per layer of src-main: the outer rules plus the layers above it. */
+function mainLayerConfigs() {
+  const outer = ['src-renderer', 'src-worker', 'src-preload'];
+  return MAIN_LAYERS.map((folders, i) => {
+    const above = MAIN_LAYERS.slice(i + 1).flat();
+    return {
+      files: folders.map((f) => `src-main/${f}/**/*.ts`),
+      // Tests may set up with anything (a store test may use the core).
+      ignores: ['**/*.test.ts'],
+      rules: layer({
+        electron: !folders.includes('electron'),
+        react: true,
+        layers: outer,
+        mainFolders: [...above, 'test-support'],
+      }),
+    };
+  });
 }
 
 export default tseslint.config(
@@ -65,25 +137,28 @@ export default tseslint.config(
     rules: layer({
       node: true,
       electron: true,
+      react: true,
       layers: ['src-main', 'src-renderer', 'src-worker', 'src-preload'],
     }),
   },
   {
     files: ['src-worker/**/*.ts'],
-    rules: layer({ electron: true, layers: ['src-main', 'src-renderer', 'src-preload'] }),
+    rules: layer({
+      electron: true,
+      react: true,
+      packages: ['better-sqlite3', 'ws', 'yauzl'],
+      layers: ['src-main', 'src-renderer', 'src-preload'],
+    }),
   },
   {
+    // Tests and test support: only the outer layer rules.
     files: ['src-main/**/*.ts'],
-    ignores: ['src-main/electron/**'],
-    rules: layer({ electron: true, layers: ['src-renderer', 'src-worker', 'src-preload'] }),
-  },
-  {
-    files: ['src-main/electron/**/*.ts'],
     rules: layer({ layers: ['src-renderer', 'src-worker', 'src-preload'] }),
   },
+  ...mainLayerConfigs(),
   {
     files: ['src-preload/**/*.ts'],
-    rules: layer({ layers: ['src-main', 'src-renderer', 'src-worker'] }),
+    rules: layer({ node: true, react: true, layers: ['src-main', 'src-renderer', 'src-worker'] }),
   },
   {
     files: ['src-renderer/**/*.{ts,tsx}'],
