@@ -47,6 +47,18 @@ export const EMPTY_COUNTERS: Readonly<StageCounters> = Object.freeze({
 
 export type CollectionKind = 'folder' | 'archive';
 
+/**
+ * Why a job is paused: by the user; DISK_FULL when its cache folder or the data
+ * folder has no room; READ_ONLY when its cache folder cannot be written. The
+ * last two resume by themselves once the folder takes writes again.
+ */
+export type PauseReason = 'user' | 'DISK_FULL' | 'READ_ONLY';
+
+/** True for the pauses the system made and undoes by itself. */
+export function isSpacePause(reason: PauseReason | null): boolean {
+  return reason === 'DISK_FULL' || reason === 'READ_ONLY';
+}
+
 /** A stage of a job as the UI and the CLI see it. */
 export interface StageView extends StageCounters {
   status: JobStatus;
@@ -68,8 +80,13 @@ export interface JobView {
   status: JobStatus;
   scanFinished: boolean;
   paused: boolean;
-  /** Why it is paused: by the user, or DISK_FULL (it resumes by itself when space returns). */
-  pauseReason: 'user' | 'DISK_FULL' | null;
+  /** Why it is paused: by the user, or waiting for a folder to take writes again. */
+  pauseReason: PauseReason | null;
+  /**
+   * What the job waits for, in words, when it is not progressing through no
+   * choice of the user ("the cache folder /x is read-only"); null otherwise.
+   */
+  waitingFor: string | null;
   createdAt: number;
   updatedAt: number;
   finishedAt: number | null;

@@ -1,4 +1,15 @@
-import { copyFile, lstat, mkdir, readdir, rename, statfs, unlink } from 'node:fs/promises';
+import {
+  access,
+  constants,
+  copyFile,
+  lstat,
+  mkdir,
+  readdir,
+  rename,
+  statfs,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Store } from '../store/store.ts';
@@ -15,6 +26,7 @@ import type {
   StaleView,
 } from '../../src-shared/api.ts';
 import { TEMP_SUFFIX } from '../../src-shared/render-task.ts';
+import { formatBytes } from '../../src-shared/format-bytes.ts';
 
 /** A cache folder with its statistics, as `cache list` and the Cache page show it. */
 export type CacheFolderStats = CacheFolderView;
@@ -40,6 +52,13 @@ export const DEFAULT_MIN_FREE_BYTES = 64 * 1024 * 1024;
 /** After a write failed for space, how much more must be free before writing again. */
 export const RESUME_HEADROOM_BYTES = 1024 * 1024;
 
+/**
+ * Whether a folder takes new writes now, and if not why: DISK_FULL (its disk,
+ * its limit, or the data folder's disk is out of room) or READ_ONLY.
+ */
+export type RoomVerdict =
+  { ok: true } | { ok: false; reason: 'DISK_FULL' | 'READ_ONLY'; detail: string };
+
 function within(parent: string, child: string): boolean {
   const rel = relative(parent, child);
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
@@ -59,7 +78,8 @@ export class CacheService {
   private readonly now: () => number;
   private readonly protectedFiles: string[];
   private readonly minFreeBytes: () => number;
-  private readonly roomCache = new Map<number, { at: number; room: boolean }>();
+  private readonly roomCache = new Map<number, { at: number; verdict: RoomVerdict }>();
+  private readonly dataDir: string;
   /** Free bytes seen when a write failed for space: no room until clearly more is free. */
   private readonly fullAt = new Map<number, number>();
 
@@ -78,6 +98,7 @@ export class CacheService {
     this.minFreeBytes = deps.minFreeBytes ?? (() => DEFAULT_MIN_FREE_BYTES);
     // Compared with real paths: the walk starts from each folder's real path.
     const dataDir = realpathSync(resolve(deps.dataDir));
+    this.dataDir = dataDir;
     this.protectedFiles = [
       'library.db',
       'library.db-wal',
@@ -130,31 +151,121 @@ export class CacheService {
   }
 
   private isFull(r: CacheFolderRow, freeBytes: number | null): boolean {
+    // The Cache page's state; `room` is the scheduler's fuller answer.
     if (r.limitBytes !== null && r.bytes >= r.limitBytes) return true;
     return freeBytes !== null && freeBytes < this.minFreeBytes();
   }
 
   /**
-   * True when new outputs may be written to the folder: under its limit and its
-   * disk above the free-space reserve. Cached for a second (it is asked per image).
+   * Whether new outputs may be written to the folder: reachable and writable,
+   * under its limit, its disk above the free-space reserve, and the data
+   * folder's disk too (the database must be able to grow with the outputs).
+   * Cached for a second (it is asked per image).
    */
-  async hasRoom(folderId: number): Promise<boolean> {
+  async room(folderId: number): Promise<RoomVerdict> {
     const cached = this.roomCache.get(folderId);
     const t = this.now();
-    if (cached && t - cached.at < 1000) return cached.room;
+    if (cached && t - cached.at < 1000) return cached.verdict;
+    const verdict = await this.checkRoom(folderId);
+    this.roomCache.set(folderId, { at: t, verdict });
+    return verdict;
+  }
+
+  /** `room(...).ok`, for callers that only need yes or no. */
+  async hasRoom(folderId: number): Promise<boolean> {
+    return (await this.room(folderId)).ok;
+  }
+
+  private async checkRoom(folderId: number): Promise<RoomVerdict> {
     const r = this.store.cacheFolders.get(folderId);
-    if (!r) return false;
+    if (!r) return { ok: false, reason: 'DISK_FULL', detail: `cache folder ${folderId} is gone` };
     const disk = await statfs(r.path).catch(() => null);
-    const free = disk ? disk.bavail * disk.bsize : 0;
-    let room = !!disk && this.online(r.path) && !this.isFull(r, free);
-    const failedAt = this.fullAt.get(folderId);
-    if (room && failedAt !== undefined) {
-      // A quota or a reserve statfs does not show: wait until space was really freed.
-      if (free < failedAt + RESUME_HEADROOM_BYTES) room = false;
-      else this.fullAt.delete(folderId);
+    if (!disk || !this.online(r.path)) {
+      return {
+        ok: false,
+        reason: 'DISK_FULL',
+        detail: `the cache folder ${r.path} is not reachable`,
+      };
     }
-    this.roomCache.set(folderId, { at: t, room });
-    return room;
+    const writable = await this.writable(r.path, false);
+    if (!writable.ok) return writable;
+    const free = disk.bavail * disk.bsize;
+    if (r.limitBytes !== null && r.bytes >= r.limitBytes) {
+      return {
+        ok: false,
+        reason: 'DISK_FULL',
+        detail: `the cache folder ${r.path} is at its limit (${formatBytes(r.limitBytes)})`,
+      };
+    }
+    const reserve = this.minFreeBytes();
+    const failedAt = this.fullAt.get(folderId);
+    // After a write failed for space, a quota or reserve statfs does not show may be
+    // the cause: wait until space was really freed.
+    const needed =
+      failedAt !== undefined ? Math.max(reserve, failedAt + RESUME_HEADROOM_BYTES) : reserve;
+    if (free < needed) {
+      return {
+        ok: false,
+        reason: 'DISK_FULL',
+        detail: `the disk of the cache folder ${r.path} is full (${formatBytes(free)} free, Albumen keeps ${formatBytes(needed)})`,
+      };
+    }
+    if (failedAt !== undefined) this.fullAt.delete(folderId);
+    return this.dataRoom();
+  }
+
+  /** Whether the data folder's disk keeps its reserve (the database can grow). */
+  async dataRoom(): Promise<RoomVerdict> {
+    const reserve = this.minFreeBytes();
+    const data = await statfs(this.dataDir).catch(() => null);
+    const free = data ? data.bavail * data.bsize : 0;
+    if (free >= reserve) return { ok: true };
+    return {
+      ok: false,
+      reason: 'DISK_FULL',
+      detail: `the data folder ${this.dataDir} is full (${formatBytes(free)} free, its database needs ${formatBytes(reserve)})`,
+    };
+  }
+
+  /**
+   * Whether the folder takes writes: `access` is cheap and sees a read-only
+   * mount or missing permission; with `probe`, a real file is written and
+   * removed (after a failed write, to tell the folder's fault from the image's).
+   */
+  private async writable(path: string, probe: boolean): Promise<RoomVerdict> {
+    const marker = join(path, CACHE_MARKER);
+    try {
+      await access(marker, constants.W_OK);
+      if (probe) {
+        const f = join(marker, `write-probe-${process.pid}`);
+        await writeFile(f, 'albumen');
+        await unlink(f);
+      }
+      return { ok: true };
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOSPC' || code === 'EDQUOT') {
+        return {
+          ok: false,
+          reason: 'DISK_FULL',
+          detail: `the disk of the cache folder ${path} is full`,
+        };
+      }
+      const why = code === 'EROFS' ? 'is read-only' : `cannot be written (${code ?? String(err)})`;
+      return { ok: false, reason: 'READ_ONLY', detail: `the cache folder ${path} ${why}` };
+    }
+  }
+
+  /**
+   * After a write to the folder failed: asks the folder itself, with a real
+   * write, whether it is at fault (full or read-only), so an image is never
+   * blamed for its disk.
+   */
+  async probeFolder(folderId: number): Promise<RoomVerdict> {
+    const r = this.store.cacheFolders.get(folderId);
+    if (!r) return { ok: true };
+    this.roomCache.delete(folderId);
+    return this.writable(r.path, true);
   }
 
   /** A write to the folder failed for lack of space. */

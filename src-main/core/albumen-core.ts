@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync, unlinkSync } from 'node:fs';
 import os from 'node:os';
 import { basename, join } from 'node:path';
 import { stat } from 'node:fs/promises';
-import { Store } from '../store/store.ts';
+import { Store, StoreFullError } from '../store/store.ts';
 import { storeInvariantProblems } from '../store/invariants.ts';
 import type { CacheFolderRow, CollectionRow, ImageRow, JobRow } from '../store/rows.ts';
 import type { ImageWithOutputs } from '../store/images.repo.ts';
@@ -224,25 +224,37 @@ export class AlbumenCore {
     this.closed = true;
   }
 
-  /** Resumes jobs paused for a full cache folder once it has room again. */
+  /**
+   * Resumes jobs paused for a full or read-only folder once it takes writes
+   * again, and work stopped by a full database once its disk has room.
+   */
   private async resumeWhereRoom(): Promise<void> {
     try {
-      const waiting = this.store.jobs.pausedForDiskFull();
+      const scheduler = this.scheduler;
+      if (scheduler?.storeFull && (await this.cache.dataRoom()).ok) {
+        if (scheduler.recoverFromStoreFull()) this.wake();
+      }
+      const waiting = this.store.jobs.pausedForSpace();
       if (!waiting.length) return;
       this.cache.forgetRoom();
       for (const j of waiting) {
         const c = this.store.collections.get(j.collectionId);
+        if (!c || !j.pauseReason) continue;
+        const room = await this.cache.room(c.cacheFolderId);
         // Checked again inside resume: a user pause made meanwhile is not undone.
-        if (
-          c &&
-          (await this.cache.hasRoom(c.cacheFolderId)) &&
-          this.transitions.resume(j.id, 'DISK_FULL')
-        ) {
-          this.logger.log('info', `job ${j.id}: cache folder has room again; resuming`);
+        if (room.ok && this.transitions.resume(j.id, j.pauseReason)) {
+          this.logger.log(
+            'info',
+            `job ${j.id}: ${j.pauseDetail ?? 'its folder'} takes writes again; resuming`,
+          );
           this.changed(j.id);
+        } else if (!room.ok && room.detail !== j.pauseDetail) {
+          // Still waiting, for another reason now: say so.
+          if (this.transitions.pause(j.id, room.reason, room.detail)) this.changed(j.id);
         }
       }
     } catch (err) {
+      if (err instanceof StoreFullError) return;
       this.logger.log('error', `space check failed: ${String(err)}`);
     }
   }
@@ -616,6 +628,14 @@ export class AlbumenCore {
     return v;
   }
 
+  /** What keeps an open job from progressing through no choice of the user, in words. */
+  private waitingFor(j: JobRow): string | null {
+    if (isTerminal(j.status)) return null;
+    if (j.paused && j.pauseReason !== 'user') return j.pauseDetail ?? 'a folder to take writes';
+    const full = this.scheduler?.storeFull;
+    return full && !j.paused ? full : null;
+  }
+
   private view(j: JobRow): JobView {
     const c = this.store.collections.get(j.collectionId);
     const stages = this.store.jobs.stages(j.id);
@@ -635,6 +655,7 @@ export class AlbumenCore {
       scanFinished: j.scanFinished,
       paused: j.paused,
       pauseReason: j.pauseReason,
+      waitingFor: this.waitingFor(j),
       createdAt: j.createdAt,
       updatedAt: j.updatedAt,
       finishedAt: j.finishedAt,

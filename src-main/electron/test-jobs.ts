@@ -46,6 +46,7 @@ export function jobView(
     scanFinished: true,
     paused: o.paused ?? status === 'paused',
     pauseReason: (o.paused ?? status === 'paused') ? 'user' : null,
+    waitingFor: null,
     createdAt: o.createdAt ?? 0,
     updatedAt: 0,
     finishedAt: null,

@@ -82,15 +82,19 @@ export class JobTransitions {
 
   /**
    * Stops handing out the job's work; running items finish. A user pause
-   * overrides a DISK_FULL one (which is not resumed by itself). False when not
-   * applicable.
+   * overrides a system one (which is resumed by itself); a system pause never
+   * overrides the user's. `detail` says what a system pause waits for. False
+   * when nothing changed.
    */
-  pause(jobId: number, reason: PauseReason = 'user'): boolean {
+  pause(jobId: number, reason: PauseReason = 'user', detail: string | null = null): boolean {
     return this.store.transition((tx) => {
       const j = tx.jobs.get(jobId);
       if (!j || isTerminal(j.status)) return false;
-      if (j.paused && (j.pauseReason === reason || reason === 'DISK_FULL')) return false;
-      tx.jobs.setPaused(jobId, reason, tx.now);
+      if (j.paused && j.pauseReason === 'user') return false;
+      if (j.paused && reason !== 'user' && j.pauseReason === reason && j.pauseDetail === detail) {
+        return false;
+      }
+      tx.jobs.setPaused(jobId, reason, tx.now, reason === 'user' ? null : detail);
       return true;
     });
   }
@@ -365,6 +369,22 @@ export class JobTransitions {
       const rows = tx.items.running();
       for (const r of rows) tx.items.requeue(r.itemId, tx.now, false);
       return rows;
+    });
+  }
+
+  /**
+   * Items left running that this process is not working on (it could not record
+   * their end while the database was full) go back to pending without blame.
+   */
+  requeueStranded(inFlight: ReadonlySet<number>): number {
+    return this.store.transition((tx) => {
+      let n = 0;
+      for (const r of tx.items.running()) {
+        if (inFlight.has(r.itemId)) continue;
+        tx.items.requeue(r.itemId, tx.now, true);
+        n++;
+      }
+      return n;
     });
   }
 

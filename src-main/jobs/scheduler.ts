@@ -9,9 +9,10 @@ import {
   type StageName,
   type Variant,
 } from '../../src-shared/domain.ts';
+import { isTerminal } from '../../src-shared/status.ts';
 import { settingsHash, type CoreSettings, type InputLimits } from '../../src-shared/settings.ts';
 import type { RenderInput, RenderRequest, RenderResult } from '../../src-shared/render-task.ts';
-import type { Store } from '../store/store.ts';
+import { StoreFullError, type Store } from '../store/store.ts';
 import type { JobRow, OutputRecord, RenderUnit, ScanWork, Unreferenced } from '../store/rows.ts';
 import type { JobTransitions, RenderOutcome, ScanOutcome } from './job-transitions.ts';
 
@@ -55,9 +56,15 @@ export interface SchedulerEvents {
   outputReady(o: { jobId: number; collectionId: number; imageId: number; variant: Variant }): void;
 }
 
-/** Whether a cache folder may take new files (its limit and its disk's free space). */
+/** Whether a folder takes writes now, and if not why (see CacheService.room). */
+export type RoomVerdict =
+  { ok: true } | { ok: false; reason: 'DISK_FULL' | 'READ_ONLY'; detail: string };
+
+/** Whether a cache folder may take new files (writable, its limit, its and the data disk's space). */
 export interface SpacePort {
-  hasRoom(folderId: number): Promise<boolean>;
+  room(folderId: number): Promise<RoomVerdict>;
+  /** After a failed write: asks the folder with a real write whether it is at fault. */
+  probeFolder(folderId: number): Promise<RoomVerdict>;
   /** A write there failed for lack of space: no room until the disk has more free. */
   noteFull(folderId: number): Promise<void>;
   /** False while the folder is unreachable (an unplugged drive). */
@@ -89,6 +96,8 @@ const PROBE_CONCURRENCY = 4;
 const MAX_SCANS = 2;
 /** Render units looked at per pick (skips are settled in bulk, claims up to capacity). */
 const PICK_SIZE = 64;
+/** Failures of a render that may be its cache folder's fault rather than the image's. */
+const WRITE_FAULTS: ReadonlySet<string> = new Set(['DISK_FULL', 'IO_ERROR', 'PERMISSION_DENIED']);
 
 /** The thrown error's code when it is one of ours (e.g. a LibraryError), else null. */
 export function failureOf(err: unknown): Failure | null {
@@ -119,6 +128,10 @@ export class Scheduler {
   /** True while an image suspected of crashing the decoder runs alone. */
   private solo = false;
   private readonly scans = new Map<number, Promise<void>>();
+  /** Items of the units in flight, by image id (kept when the store cannot record them). */
+  private readonly inFlightItems = new Map<number, number[]>();
+  /** Set while the database's disk is full: nothing is handed out until space returns. */
+  private full: string | null = null;
 
   constructor(deps: SchedulerDeps) {
     this.d = deps;
@@ -126,6 +139,40 @@ export class Scheduler {
 
   get active(): boolean {
     return this.inFlight.size > 0 || this.scans.size > 0;
+  }
+
+  /** Why nothing can be recorded now (the database's disk is full), or null. */
+  get storeFull(): string | null {
+    return this.full;
+  }
+
+  /** Notes a full database: work stops being handed out; true when `err` was one. */
+  private noteStoreFull(err: unknown): boolean {
+    if (!(err instanceof StoreFullError)) return false;
+    if (!this.full) this.d.log.log('warn', `${err.message}; waiting for space`);
+    this.full = err.message;
+    return true;
+  }
+
+  /**
+   * Space is back: items this process could not record while the database was
+   * full (left running, with no render in flight) go back to pending without
+   * blame, and work resumes. False when not done (scans still settling, or the
+   * store still full).
+   */
+  recoverFromStoreFull(): boolean {
+    if (!this.full || this.scans.size > 0) return false;
+    const keep = new Set([...this.inFlightItems.values()].flat());
+    try {
+      this.d.jobs.requeueStranded(keep);
+    } catch (err) {
+      if (this.noteStoreFull(err)) return false;
+      throw err;
+    }
+    this.d.log.log('info', 'the database can grow again; work resumes');
+    this.full = null;
+    this.wake();
+    return true;
   }
 
   start(): void {
@@ -163,7 +210,9 @@ export class Scheduler {
       return;
     }
     this.pumping = this.pump()
-      .catch((err: unknown) => this.d.log.log('error', `scheduler: ${describe(err)}`))
+      .catch((err: unknown) => {
+        if (!this.noteStoreFull(err)) this.d.log.log('error', `scheduler: ${describe(err)}`);
+      })
       .finally(() => {
         this.pumping = null;
         if (this.again) {
@@ -176,6 +225,7 @@ export class Scheduler {
   private async pump(): Promise<void> {
     do {
       this.again = false;
+      if (this.full) return;
       const jobs = this.d.store.jobs.runnable();
       for (const job of jobs) {
         if (!this.running) return;
@@ -199,7 +249,7 @@ export class Scheduler {
 
   private async fillPool(): Promise<void> {
     const capacity = Math.max(1, this.d.pool.threads * 2);
-    while (this.running && !this.solo && this.inFlight.size < capacity) {
+    while (this.running && !this.solo && !this.full && this.inFlight.size < capacity) {
       // Read again each pass: a job paused (by the user, or for a full folder) or
       // cancelled meanwhile must not be picked again.
       const jobs = this.d.store.jobs.runnable();
@@ -261,20 +311,17 @@ export class Scheduler {
       this.d.store.outputs.get(skip.get(itemId) ?? 0) !== undefined;
     const mustWrite = units.some((u) => u.items.some((it) => !skip.has(it.id)));
     const collection = units[0] && this.d.store.collections.get(units[0].collectionId);
-    if (
-      mustWrite &&
-      collection &&
-      this.d.space &&
-      !(await this.d.space.hasRoom(collection.cacheFolderId))
-    ) {
+    const room =
+      mustWrite && collection && this.d.space
+        ? await this.d.space.room(collection.cacheFolderId)
+        : ({ ok: true } as const);
+    if (!room.ok) {
       // Writing would fail or overfill the folder: skips still count, the job waits
-      // for room, and no item fails.
+      // for the folder, and no item fails.
       this.d.jobs.skipAndClaim(jobId, units, new Set(skip.keys()), 0, stillSkippable);
-      this.d.log.log(
-        'warn',
-        `cache folder of job ${jobId} is full or offline; the job waits for room`,
-      );
-      this.d.jobs.pause(jobId, 'DISK_FULL');
+      if (this.d.jobs.pause(jobId, room.reason, room.detail)) {
+        this.d.log.log('warn', `job ${jobId} waits: ${room.detail}`);
+      }
       this.d.events.jobChanged(jobId);
       return;
     }
@@ -293,12 +340,17 @@ export class Scheduler {
 
   private dispatch(unit: RenderUnit, s: CoreSettings, solo: boolean): void {
     if (solo) this.solo = true;
+    this.inFlightItems.set(
+      unit.imageId,
+      unit.items.map((i) => i.id),
+    );
     const task = this.render(unit, s)
       .catch((err: unknown) =>
         this.d.log.log('error', `render ${unit.entryPath}: ${describe(err)}`),
       )
       .finally(() => {
         this.inFlight.delete(unit.imageId);
+        this.inFlightItems.delete(unit.imageId);
         if (solo) this.solo = false;
         this.wake();
       });
@@ -355,12 +407,29 @@ export class Scheduler {
         failure: failure ?? { code: 'INTERNAL', message: `unexpected error: ${String(err)}` },
       };
     }
-    if (outcome.kind === 'failed' && outcome.failure.code === 'DISK_FULL') {
-      // A full disk is not the image's fault: the job waits instead of failing items.
-      this.d.log.log('warn', `cache folder ${folder.path} is full; pausing job ${unit.jobId}`);
-      await this.d.space?.noteFull(folder.id);
-      jobs.pause(unit.jobId, 'DISK_FULL');
-      outcome = { kind: 'interrupted' };
+    if (outcome.kind === 'failed' && this.d.space && WRITE_FAULTS.has(outcome.failure.code)) {
+      // A full or read-only folder is not the image's fault: ask the folder itself
+      // with a real write; if it is at fault the job waits and no item fails.
+      if (outcome.failure.code === 'DISK_FULL') await this.d.space.noteFull(folder.id);
+      const verdict = await this.d.space.probeFolder(folder.id);
+      const blame: RoomVerdict =
+        !verdict.ok || outcome.failure.code !== 'DISK_FULL'
+          ? verdict
+          : {
+              ok: false,
+              reason: 'DISK_FULL',
+              detail: `the disk of the cache folder ${folder.path} is full`,
+            };
+      if (!blame.ok) {
+        try {
+          if (jobs.pause(unit.jobId, blame.reason, blame.detail)) {
+            this.d.log.log('warn', `job ${unit.jobId} waits: ${blame.detail}`);
+          }
+        } catch (err) {
+          if (!this.noteStoreFull(err)) throw err;
+        }
+        outcome = { kind: 'interrupted' };
+      }
     }
     if (outcome.kind === 'crashed') {
       this.d.log.log(
@@ -372,6 +441,8 @@ export class Scheduler {
     try {
       unreferenced = jobs.completeRender(unit, outcome);
     } catch (err) {
+      // The items stay running; recoverFromStoreFull gives them back once space returns.
+      if (this.noteStoreFull(err)) return;
       // Never leave the items running in a live process: hand them back for a retry.
       this.d.log.log('error', `recording ${unit.entryPath} failed: ${describe(err)}`);
       jobs.completeRender(unit, { kind: 'interrupted' });
@@ -407,6 +478,8 @@ export class Scheduler {
   private startScan(job: JobRow): void {
     const task = this.scan(job)
       .catch((err: unknown) => {
+        // A full database stops the scan without failing the job; it goes on later.
+        if (this.noteStoreFull(err)) return;
         this.d.log.log('error', `scan of job ${job.id}: ${describe(err)}`);
         if (this.running) this.d.jobs.failJob(job.id, { code: 'INTERNAL', message: String(err) });
       })
@@ -420,7 +493,7 @@ export class Scheduler {
 
   private stillWanted(jobId: number): boolean {
     const j = this.d.store.jobs.get(jobId);
-    return this.running && !!j && !j.paused && (j.status === 'running' || j.status === 'queued');
+    return this.running && !this.full && !!j && !j.paused && !isTerminal(j.status);
   }
 
   private async scan(job: JobRow): Promise<void> {
@@ -448,7 +521,7 @@ export class Scheduler {
         }
       } catch (err) {
         const failure = failureOf(err);
-        if (!failure || !this.running) throw err;
+        if (!failure || !this.running || err instanceof StoreFullError) throw err;
         this.d.log.log('warn', `job ${job.id}: ${collection.root}: ${failure.message}`);
         jobs.failJob(job.id, failure);
         return;
@@ -466,7 +539,7 @@ export class Scheduler {
     source: CollectionSource,
     limits: InputLimits,
   ): Promise<void> {
-    while (this.running) {
+    while (this.running && !this.full) {
       const work = this.d.jobs.claimScanItems(jobId, PROBE_BATCH);
       if (!work.length) return;
       const results = await mapLimit(work, PROBE_CONCURRENCY, async (w: ScanWork) => {

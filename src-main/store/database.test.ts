@@ -128,3 +128,22 @@ describe('migration 2 (cache folder timestamps, pause reasons)', () => {
     });
   });
 });
+
+describe('migration 3 (open jobs, pause details)', () => {
+  it('marks terminal jobs finished and open ones not, whatever an older file said', () => {
+    const db = new Database(':memory:');
+    migrate(db, MIGRATIONS.slice(0, 2));
+    db.exec(`
+      INSERT INTO cache_folders (id, path, created_at) VALUES (1, '/c', 0);
+      INSERT INTO collections (id, kind, root, name, cache_folder_id, created_at) VALUES (1, 'folder', '/r', 'r', 1, 0);
+      INSERT INTO jobs (id, collection_id, status, created_at, updated_at, finished_at) VALUES
+        (1, 1, 'completed', 0, 50, NULL), (2, 1, 'running', 0, 60, 70), (3, 1, 'failed', 0, 80, 90);
+    `);
+    migrate(db, MIGRATIONS.slice(0, 3));
+    expect(db.prepare('SELECT id, finished_at, pause_detail FROM jobs ORDER BY id').all()).toEqual([
+      { id: 1, finished_at: 50, pause_detail: null },
+      { id: 2, finished_at: null, pause_detail: null },
+      { id: 3, finished_at: 90, pause_detail: null },
+    ]);
+  });
+});

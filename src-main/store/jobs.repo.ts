@@ -17,6 +17,7 @@ interface JobDbRow {
   scan_finished: number;
   paused: number;
   pause_reason: string | null;
+  pause_detail: string | null;
   cancelled: number;
   error_code: string | null;
   error_message: string | null;
@@ -44,7 +45,8 @@ function toJob(r: JobDbRow): JobRow {
     started: r.started === 1,
     scanFinished: r.scan_finished === 1,
     paused: r.paused === 1,
-    pauseReason: r.paused === 1 ? (r.pause_reason === 'DISK_FULL' ? 'DISK_FULL' : 'user') : null,
+    pauseReason: r.paused === 1 ? pauseReasonOf(r.pause_reason) : null,
+    pauseDetail: r.paused === 1 ? r.pause_detail : null,
     cancelled: r.cancelled === 1,
     error:
       r.error_code !== null
@@ -57,6 +59,10 @@ function toJob(r: JobDbRow): JobRow {
     updatedAt: r.updated_at,
     finishedAt: r.finished_at,
   };
+}
+
+function pauseReasonOf(v: string | null): PauseReason {
+  return v === 'DISK_FULL' || v === 'READ_ONLY' ? v : 'user';
 }
 
 function toStage(r: StageDbRow): StageRow {
@@ -93,8 +99,9 @@ export class JobsRepo {
       ),
       runnable: all('WHERE finished_at IS NULL AND paused = 0 ORDER BY id'),
       unfinished: all('WHERE finished_at IS NULL ORDER BY id'),
-      pausedForDiskFull: all(
-        `WHERE finished_at IS NULL AND paused = 1 AND pause_reason = 'DISK_FULL' ORDER BY id`,
+      pausedForSpace: all(
+        `WHERE finished_at IS NULL AND paused = 1 AND pause_reason IN ('DISK_FULL', 'READ_ONLY')
+         ORDER BY id`,
       ),
       stages: db.prepare<[number], StageDbRow>('SELECT * FROM stages WHERE job_id = ?'),
       setStageStatus: db.prepare<[JobStatus, number, StageName], unknown>(
@@ -112,15 +119,15 @@ export class JobsRepo {
       setError: db.prepare<[string, string, number, number], unknown>(
         'UPDATE jobs SET error_code = ?, error_message = ?, updated_at = ? WHERE id = ?',
       ),
-      setPaused: db.prepare<[number, string | null, number, number], unknown>(
-        'UPDATE jobs SET paused = ?, pause_reason = ?, updated_at = ? WHERE id = ?',
+      setPaused: db.prepare<[number, string | null, string | null, number, number], unknown>(
+        'UPDATE jobs SET paused = ?, pause_reason = ?, pause_detail = ?, updated_at = ? WHERE id = ?',
       ),
       setCancelled: db.prepare<[number, number], unknown>(
         'UPDATE jobs SET cancelled = 1, updated_at = ? WHERE id = ?',
       ),
       revive: db.prepare<[number, number], unknown>(
         `UPDATE jobs SET cancelled = 0, paused = 0, pause_reason = NULL, error_code = NULL,
-         error_message = NULL, scan_finished = CASE WHEN error_code IS NULL THEN scan_finished ELSE 0 END,
+         error_message = NULL, pause_detail = NULL, scan_finished = CASE WHEN error_code IS NULL THEN scan_finished ELSE 0 END,
          finished_at = NULL, updated_at = ? WHERE id = ?`,
       ),
     };
@@ -164,8 +171,9 @@ export class JobsRepo {
     return this.st.unfinished.all().map(toJob);
   }
 
-  pausedForDiskFull(): JobRow[] {
-    return this.st.pausedForDiskFull.all().map(toJob);
+  /** Jobs paused because a folder would not take writes (they resume by themselves). */
+  pausedForSpace(): JobRow[] {
+    return this.st.pausedForSpace.all().map(toJob);
   }
 
   stages(jobId: number): Record<StageName, StageRow> {
@@ -186,8 +194,13 @@ export class JobsRepo {
     this.st.setError.run(failure.code, failure.message, t, jobId);
   }
 
-  setPaused(jobId: number, reason: PauseReason | null, t: number): void {
-    this.st.setPaused.run(reason ? 1 : 0, reason, t, jobId);
+  setPaused(
+    jobId: number,
+    reason: PauseReason | null,
+    t: number,
+    detail: string | null = null,
+  ): void {
+    this.st.setPaused.run(reason ? 1 : 0, reason, reason ? detail : null, t, jobId);
   }
 
   setCancelled(jobId: number, t: number): void {

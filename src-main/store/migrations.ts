@@ -187,4 +187,20 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    name: 'open jobs by finished_at, pause details',
+    up(db) {
+      db.exec(`
+        -- A job is open exactly while finished_at is null; older files agree, but make
+        -- sure, since every query now relies on it instead of a list of statuses.
+        UPDATE jobs SET finished_at = updated_at WHERE finished_at IS NULL
+          AND status IN ('completed', 'completed_with_errors', 'cancelled', 'failed');
+        UPDATE jobs SET finished_at = NULL
+          WHERE status NOT IN ('completed', 'completed_with_errors', 'cancelled', 'failed');
+        CREATE INDEX jobs_open ON jobs (id) WHERE finished_at IS NULL;
+        -- What a job paused by the system waits for, in words ("cache folder X is read-only").
+        ALTER TABLE jobs ADD COLUMN pause_detail TEXT;
+      `);
+    },
+  },
 ];

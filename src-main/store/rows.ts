@@ -5,6 +5,7 @@
 import type {
   CollectionKind,
   Failure,
+  PauseReason,
   ItemState,
   JobStatus,
   StageCounters,
@@ -32,8 +33,7 @@ export interface CacheFolderRow {
   lastCleanupAt: number | null;
 }
 
-/** Why a job is paused: by the user, or because its cache folder or data folder is full. */
-export type PauseReason = 'user' | 'DISK_FULL';
+export type { PauseReason } from '../../src-shared/domain.ts';
 
 export interface JobRow {
   id: number;
@@ -43,6 +43,8 @@ export interface JobRow {
   scanFinished: boolean;
   paused: boolean;
   pauseReason: PauseReason | null;
+  /** For a system pause: what the job waits for, in words. */
+  pauseDetail: string | null;
   cancelled: boolean;
   error: Failure | null;
   createdAt: number;

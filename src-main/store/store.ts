@@ -9,6 +9,22 @@ import { JobsRepo } from './jobs.repo.ts';
 import { OutputsRepo } from './outputs.repo.ts';
 import { SettingsRepo } from './settings.repo.ts';
 
+/**
+ * The database's disk is full (SQLITE_FULL): nothing can be recorded until
+ * space returns. Not any image's fault; callers wait instead of failing work.
+ */
+export class StoreFullError extends Error {
+  override name = 'StoreFullError';
+  readonly code = 'DISK_FULL';
+}
+
+function isFull(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return (
+    code === 'SQLITE_FULL' || (err instanceof Error && /database or disk is full/.test(err.message))
+  );
+}
+
 /** Every repository of the store. Reads work anywhere; writes only inside `transition`. */
 export interface Repos {
   readonly cacheFolders: CacheFoldersRepo;
@@ -45,12 +61,14 @@ export class Store implements Repos {
   readonly settings: SettingsRepo;
   readonly diagnostics: DiagnosticsRepo;
   private readonly db: Db;
+  private readonly file: string;
   private readonly clock: () => number;
   private readonly gate: ReturnType<typeof installWriteGate>;
   private depth = 0;
 
   constructor(db: Db, opts: { clock?: () => number } = {}) {
     this.db = db;
+    this.file = db.name;
     this.clock = opts.clock ?? Date.now;
     this.gate = installWriteGate(db);
     this.cacheFolders = new CacheFoldersRepo(db);
@@ -75,15 +93,22 @@ export class Store implements Repos {
    */
   transition<T>(change: (tx: Tx) => T): T {
     if (this.depth > 0) return this.run(change);
-    return this.db
-      .transaction(() => {
-        this.gate.open();
-        const result = this.run(change);
-        this.rederiveTouched();
-        this.gate.close();
-        return result;
-      })
-      .immediate();
+    try {
+      return this.db
+        .transaction(() => {
+          this.gate.open();
+          const result = this.run(change);
+          this.rederiveTouched();
+          this.gate.close();
+          return result;
+        })
+        .immediate();
+    } catch (err) {
+      if (!isFull(err)) throw err;
+      throw new StoreFullError(
+        `the library database ${this.file} cannot grow: its disk is full (nothing is lost; work waits for space)`,
+      );
+    }
   }
 
   private run<T>(change: (tx: Tx) => T): T {

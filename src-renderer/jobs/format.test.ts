@@ -38,6 +38,7 @@ function job(p: Partial<JobView> = {}): JobView {
     scanFinished: true,
     paused: false,
     pauseReason: null,
+    waitingFor: null,
     createdAt: 0,
     updatedAt: 0,
     finishedAt: null,

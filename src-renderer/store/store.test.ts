@@ -27,6 +27,7 @@ function job(id: number, updatedAt: number, status: JobView['status'] = 'running
     scanFinished: true,
     paused: false,
     pauseReason: null,
+    waitingFor: null,
     createdAt: 0,
     updatedAt,
     finishedAt: null,
