@@ -194,7 +194,7 @@ export class CacheService {
       return {
         ok: false,
         reason: 'DISK_FULL',
-        detail: `the cache folder ${r.path} is at its limit (${formatBytes(r.limitBytes)})`,
+        detail: `the cache folder ${r.path} is at its limit (${formatBytes(r.bytes)} used of its ${formatBytes(r.limitBytes)} limit, ${formatBytes(free)} free on its disk)`,
       };
     }
     const reserve = this.minFreeBytes();

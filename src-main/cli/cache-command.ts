@@ -1,6 +1,7 @@
 import { formatBytes } from '../../src-shared/format-bytes.ts';
 import type { AlbumenCore } from '../core/albumen-core.ts';
 import type { CacheFolderStats, CleanupReport } from '../cache/cache.service.ts';
+import { jsonText, printable } from './format.ts';
 
 /** Output of the CLI (injected for tests). */
 export interface CacheIo {
@@ -64,14 +65,14 @@ function folderLine(f: CacheFolderStats): string {
   const used = f.limitBytes ? ` (${Math.round((f.bytes / f.limitBytes) * 100)} %)` : '';
   return (
     `${String(f.id).padStart(3)}  ${f.state.padEnd(8)} ${formatBytes(f.bytes).padStart(8)}${used}, ` +
-    `${f.files} files, ${f.collections} collections, ${limit}, ${formatBytes(f.freeBytes)} free on disk  ${f.path}`
+    `${f.files} files, ${f.collections} collections, ${limit}, ${formatBytes(f.freeBytes)} free on disk  ${printable(f.path)}`
   );
 }
 
 function reportLines(verb: string, r: CleanupReport, io: CacheIo): void {
   const what = r.dryRun ? `would ${verb}` : `${verb}d`;
   io.out(`${what} ${r.files} files, ${formatBytes(r.bytes)}`);
-  for (const p of r.paths.slice(0, 50)) io.out(`  ${p}`);
+  for (const p of r.paths.slice(0, 50)) io.out(`  ${printable(p)}`);
   if (r.paths.length > 50) io.out(`  … and ${r.paths.length - 50} more`);
 }
 
@@ -90,7 +91,7 @@ export async function cacheCommand(
   io: CacheIo,
 ): Promise<number> {
   const [sub, ...rest] = args;
-  const print = (v: unknown) => io.out(JSON.stringify(v, null, 2));
+  const print = (v: unknown) => io.out(jsonText(v));
   switch (sub ?? '') {
     case 'list':
     case 'stats': {
@@ -105,7 +106,7 @@ export async function cacheCommand(
         io.out(`stale outputs (older settings): ${stale.files} files, ${formatBytes(stale.bytes)}`);
         for (const c of stale.byCollection)
           io.out(
-            `  ${c.name} (collection ${c.collectionId}): ${c.files} files, ${formatBytes(c.bytes)}`,
+            `  ${printable(c.name)} (collection ${c.collectionId}): ${c.files} files, ${formatBytes(c.bytes)}`,
           );
       }
       return 0;
@@ -114,7 +115,7 @@ export async function cacheCommand(
       if (!rest[0]) throw new CacheUsageError('cache add needs a PATH');
       const f = await core.cache.add(rest[0], opts.limit ? parseSize(opts.limit) : null);
       if (opts.json) print(folderJson(f));
-      else io.out(`added cache folder ${f.id}: ${f.path}`);
+      else io.out(`added cache folder ${f.id}: ${printable(f.path)}`);
       return 0;
     }
     case 'remove': {
@@ -152,7 +153,7 @@ export async function cacheCommand(
         io.out(
           `${r.dryRun ? 'missing' : 'missing (queued to be made again)'}: ${r.missing.length} outputs`,
         );
-        for (const p of r.missing.slice(0, 50)) io.out(`  ${p}`);
+        for (const p of r.missing.slice(0, 50)) io.out(`  ${printable(p)}`);
         reportLines('delete', r, io);
       }
       return 0;

@@ -2,9 +2,19 @@ import { parseArgs } from 'node:util';
 import { assertNodeVersion } from '../node-version.ts';
 import { defaultDataDir } from '../core/data-dir.ts';
 import type { AlbumenCore } from '../core/albumen-core.ts';
-import { STAGES, type JobView, type StageName } from '../../src-shared/domain.ts';
+import { STAGES, isSpacePause, type JobView, type StageName } from '../../src-shared/domain.ts';
 import { isTerminal } from '../../src-shared/status.ts';
-import { jobHeader, jobJson, plainLine, stageLine, summary } from './format.ts';
+import {
+  START_A_PROCESS,
+  jobHeader,
+  jobJson,
+  jsonText,
+  plainLine,
+  printable,
+  stageLine,
+  summary,
+  waitingFor,
+} from './format.ts';
 import { CACHE_USAGE, CacheUsageError, cacheCommand } from './cache-command.ts';
 
 const USAGE = `Usage: albumen <command> [options]
@@ -25,13 +35,30 @@ Options:
   --json             machine-readable output
   -h, --help         this help
 
-Exit codes: 0 completed, 1 completed with errors (or failed, cancelled), 2 usage error.`;
+Exit codes: 0 completed, 1 completed with errors (or failed, cancelled), 2 usage error,
+3 runtime error (the library cannot be opened or processed), 4 stopped with jobs paused.`;
+
+/** Exit codes (documented in the usage text and the README). */
+const EXIT = {
+  ok: 0,
+  /** A job completed with errors, failed or was cancelled. */
+  errors: 1,
+  /** A mistake in the command line or an unusable argument. */
+  usage: 2,
+  /** The library cannot be opened or processed: corrupt database, not a folder, locked. */
+  runtime: 3,
+  /** `run` / `import --wait` stopped: what is left is paused, nothing can run. */
+  paused: 4,
+} as const;
 
 /** A mistake in the command line; exits with 2 after the usage text. */
 class UsageError extends Error {}
 
 /** An argument that names something unusable (a missing folder); exits with 2. */
 class InputError extends Error {}
+
+/** The library cannot be used (already said in words); exits with 3. */
+class RuntimeError extends Error {}
 
 interface Io {
   out: (s: string) => void;
@@ -40,9 +67,12 @@ interface Io {
   columns: number;
 }
 
+/** Escapes control characters line by line: a last guard on what reaches the terminal. */
+const guarded = (s: string) => s.split('\n').map(printable).join('\n') + '\n';
+
 const realIo: Io = {
-  out: (s) => process.stdout.write(s + '\n'),
-  err: (s) => process.stderr.write(s + '\n'),
+  out: (s) => process.stdout.write(guarded(s)),
+  err: (s) => process.stderr.write(guarded(s)),
   isTTY: process.stdout.isTTY === true,
   columns: process.stdout.columns || 100,
 };
@@ -50,7 +80,33 @@ const realIo: Io = {
 async function openCore(dataDir: string): Promise<AlbumenCore> {
   // Loaded after the Node check: the store's native module crashes on old Node.
   const { openNodeCore } = await import('../core/compose-node.ts');
-  return openNodeCore({ dataDir });
+  try {
+    return openNodeCore({ dataDir });
+  } catch (err) {
+    throw new RuntimeError(`cannot open the library in ${dataDir}: ${whyNotOpened(err)}`);
+  }
+}
+
+/** The reason a library could not be opened, in words, with what to do. */
+function whyNotOpened(err: unknown): string {
+  const code = (err as { code?: string }).code ?? '';
+  if (code === 'EEXIST' || code === 'ENOTDIR')
+    return 'it is a file, not a folder (--data-dir names the library folder)';
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
+    return `no permission to write there (${code})`;
+  if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT'))
+    return (
+      `library.db is damaged or not an Albumen database (${code}); ` +
+      'move it away to start an empty library, or put back a copy'
+    );
+  return oneLine(err);
+}
+
+/** An error as one line: its code (if any) and message. */
+function oneLine(err: unknown): string {
+  const code = (err as { code?: string }).code;
+  const message = err instanceof Error ? err.message : String(err);
+  return `${code && !message.startsWith(code) ? `${code}: ` : ''}${message}`;
 }
 
 function parseId(v: string | undefined): number {
@@ -141,23 +197,22 @@ export async function main(argv: string[], io: Io = realIo): Promise<number> {
         return await runCommand(core, json, io);
       case 'jobs': {
         const jobs = core.jobs();
-        if (json)
-          io.out(
-            JSON.stringify(
-              jobs.map((j) => jobJson(j, [])),
-              null,
-              2,
-            ),
-          );
+        const live = core.processedBy() !== null;
+        if (json) io.out(jsonText(jobs.map((j) => jobJson(j, [], live))));
         else if (!jobs.length) io.out('no jobs');
-        else for (const j of jobs) io.out(plainLine(j) + `  ${j.root}`);
-        return 0;
+        else {
+          for (const j of jobs) io.out(plainLine(j, live) + `  ${printable(j.root)}`);
+          if (jobs.some((j) => waitingFor(j, live) === 'process')) io.out(START_A_PROCESS);
+        }
+        return EXIT.ok;
       }
       case 'job': {
         const id = parseId(args[0]);
         const job = core.job(id);
         if (!job) throw new UsageError(`no job ${id}`);
-        printResult(core, job, json, io);
+        const live = core.processedBy() !== null;
+        printResult(core, job, json, io, live);
+        if (!json && waitingFor(job, live) === 'process') io.out(START_A_PROCESS);
         return exitCodeOf([job]);
       }
       default: {
@@ -177,24 +232,35 @@ export async function main(argv: string[], io: Io = realIo): Promise<number> {
                 : core.cancel(id);
           io.out(`job ${id}: ${changed ? done : `not ${done} (it is ${core.job(id)?.status})`}`);
         }
-        if (json) io.out(JSON.stringify(jobJson(core.job(id)!, core.failedItems(id)), null, 2));
-        return 0;
+        if (json) {
+          const live = core.processedBy() !== null;
+          io.out(jsonText(jobJson(core.job(id)!, core.failedItems(id), live)));
+        }
+        return EXIT.ok;
       }
     }
   } catch (err) {
     if (err instanceof UsageError || err instanceof CacheUsageError) {
-      io.err(`albumen: ${err.message}\n\n${USAGE}`);
-      return 2;
+      io.err(`albumen: ${printable(err.message)}\n\n${USAGE}`);
+      return EXIT.usage;
     }
-    if (err instanceof InputError) {
-      io.err(`albumen: ${err.message}`);
-      return 2;
+    if (err instanceof InputError || (err as Error).name === 'CacheError') {
+      // A cache folder request the library refused (overlapping, unknown id).
+      io.err(`albumen: ${printable(oneLine(err))}`);
+      return EXIT.usage;
     }
-    const code = (err as { code?: string }).code;
-    io.err(`albumen: ${code ? `${code}: ` : ''}${(err as Error).message}`);
-    return 2;
+    if (err instanceof RuntimeError || (err as Error).name === 'LockedError') {
+      io.err(`albumen: ${printable((err as Error).message)}`);
+      return EXIT.runtime;
+    }
+    io.err(`albumen: ${printable(oneLine(err))}`);
+    return EXIT.runtime;
   } finally {
-    await core?.close();
+    try {
+      await core?.close();
+    } catch {
+      // Closing a library that failed midway: the error above is the one to report.
+    }
   }
 }
 
@@ -210,79 +276,134 @@ async function importCommand(
     try {
       jobs.push(await core.importPath(p));
     } catch (err) {
-      const code = (err as { code?: string }).code;
-      throw new InputError(
-        `cannot import ${p}: ${code ? `${code}: ` : ''}${(err as Error).message}`,
-      );
+      throw new InputError(`cannot import ${p}: ${oneLine(err)}`);
     }
   }
   if (!wait) {
     if (json) printJson(core, jobs, io);
-    else for (const j of jobs) io.out(`job ${j.id}: ${j.root} (queued; albumen run processes it)`);
-    return 0;
+    else
+      for (const j of jobs)
+        io.out(`job ${j.id}: ${printable(j.root)} (queued; albumen run processes it)`);
+    return EXIT.ok;
   }
-  const done = await processUntil(core, () => jobs.map((j) => j.id), json, io);
-  for (const j of done) if (!json) printResult(core, j, false, io);
-  if (json) printJson(core, done, io);
-  return exitCodeOf(done);
+  const outcome = await processUntil(core, () => jobs.map((j) => j.id), json, io);
+  return report(core, outcome, json, io);
 }
 
 async function runCommand(core: AlbumenCore, json: boolean, io: Io): Promise<number> {
-  const seen = new Map<number, JobView>();
-  const done = await processUntil(
+  const seen = new Set<number>();
+  const outcome = await processUntil(
     core,
     () => {
-      const ids = core.runnableJobIds();
-      for (const id of ids) seen.set(id, core.job(id)!);
-      return ids;
+      // Every unfinished job, paused ones included (a job waiting for room is
+      // waited for; one paused by the user is said so), and jobs added meanwhile.
+      for (const id of core.unfinishedJobIds()) seen.add(id);
+      return [...seen];
     },
     json,
     io,
   );
-  void done;
-  const finished = [...seen.keys()].map((id) => core.job(id)!).filter(Boolean);
-  if (json) printJson(core, finished, io);
-  else if (!finished.length) io.out('nothing to do: no unfinished job');
-  else for (const j of finished) printResult(core, j, false, io);
-  return exitCodeOf(finished);
+  if (!outcome.jobs.length) {
+    if (json) printJson(core, [], io);
+    else io.out('nothing to do: no unfinished job');
+    return EXIT.ok;
+  }
+  return report(core, outcome, json, io);
 }
 
+/** Prints the jobs' results and why it stopped early; returns the exit code. */
+function report(core: AlbumenCore, outcome: Outcome, json: boolean, io: Io): number {
+  if (json) printJson(core, outcome.jobs, io);
+  else for (const j of outcome.jobs) printResult(core, core.job(j.id) ?? j, false, io);
+  if (!outcome.paused.length) return exitCodeOf(outcome.jobs);
+  for (const j of outcome.paused) {
+    io.err(
+      `albumen: job ${j.id} is paused (by albumen pause, the app or another process), ` +
+        `so nothing is left to run; \`albumen resume ${j.id}\` lets it go on`,
+    );
+  }
+  return EXIT.paused;
+}
+
+/** How a wait ended: the jobs as they are, and those left paused by the user. */
+interface Outcome {
+  jobs: JobView[];
+  paused: JobView[];
+}
+
+/** Where a set of jobs stands: all done, some can run (or wait for room), or only paused ones left. */
+function assess(views: JobView[]): 'done' | 'working' | 'room' | 'paused' {
+  const open = views.filter((v) => !isTerminal(v.status));
+  if (!open.length) return 'done';
+  if (open.some((v) => !v.paused)) return 'working';
+  return open.some((v) => isSpacePause(v.pauseReason)) ? 'room' : 'paused';
+}
+
+/** How often a waiting command looks at the store (other processes change it too). */
+const POLL_MS = 250;
+
 /**
- * Starts processing and waits until the jobs named by `ids()` (asked again
- * after each round, so jobs added meanwhile count) are all terminal.
+ * Processes until the jobs named by `ids()` (asked again each time, so jobs
+ * added meanwhile count) are all terminal, or only jobs paused by the user (or
+ * another process) are left: then it stops rather than wait for nobody. A job
+ * waiting for room in its cache folder is said so once, and waited for.
  */
 async function processUntil(
   core: AlbumenCore,
   ids: () => number[],
   json: boolean,
   io: Io,
-): Promise<JobView[]> {
+): Promise<Outcome> {
+  const views = (): JobView[] =>
+    ids()
+      .map((id) => core.job(id))
+      .filter((v): v is JobView => v !== undefined);
+  const before = views();
+  const first = assess(before);
+  if (first === 'done' || first === 'paused') {
+    return { jobs: before, paused: first === 'paused' ? openOf(before) : [] };
+  }
   await core.start();
   const display = json ? null : new ProgressDisplay(io);
   const unsubscribe = display ? core.onJobChanged((j) => display.update(j)) : () => {};
+  const note = (line: string) => {
+    display?.interrupt();
+    io.err(`albumen: ${line}`);
+  };
   const unlog = core.onLog((e) => {
-    if (e.level === 'error') io.err(`albumen: ${e.message}`);
+    if (e.level === 'error') note(printable(e.message));
   });
   let interrupted = false;
   const onSignal = () => {
     if (interrupted) process.exit(130);
     interrupted = true;
-    io.err('\nalbumen: stopping; unfinished items stay queued for the next run');
+    note('stopping; unfinished items stay queued for the next run');
     void core.stop().then(() => process.exit(130));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    let result: JobView[] = [];
+    const told = new Map<number, string>();
     for (;;) {
-      const list = ids();
-      if (!list.length) break;
-      for (const id of list) display?.update(core.job(id)!);
-      result = await core.whenDone(list);
-      if (ids().every((id) => list.includes(id))) break;
+      const now = views();
+      for (const v of now) display?.update(v);
+      const state = assess(now);
+      if (state === 'done' || state === 'paused') {
+        display?.finish();
+        return { jobs: now, paused: state === 'paused' ? openOf(now) : [] };
+      }
+      // Said once per wait: again only when what it waits for changed.
+      for (const v of now) {
+        if (v.waitingFor === null) told.delete(v.id);
+        else if (told.get(v.id) !== v.waitingFor) {
+          told.set(v.id, v.waitingFor);
+          note(
+            `job ${v.id} waits: ${printable(v.waitingFor)}; it goes on by itself once that is solved`,
+          );
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
-    display?.finish();
-    return result;
   } finally {
     unsubscribe();
     unlog();
@@ -292,22 +413,32 @@ async function processUntil(
   }
 }
 
-function printResult(core: AlbumenCore, job: JobView, json: boolean, io: Io): void {
+function openOf(views: JobView[]): JobView[] {
+  return views.filter((v) => !isTerminal(v.status));
+}
+
+function printResult(
+  core: AlbumenCore,
+  job: JobView,
+  json: boolean,
+  io: Io,
+  processing = true,
+): void {
   if (json) {
-    io.out(JSON.stringify(jobJson(job, core.failedItems(job.id, 10_000)), null, 2));
+    io.out(jsonText(jobJson(job, core.failedItems(job.id, 10_000), processing)));
     return;
   }
   const totalFailed = STAGES.reduce((n, s) => n + job.stages[s].failed, 0);
-  io.out(summary(job, core.failedItems(job.id, 20), totalFailed));
+  io.out(summary(job, core.failedItems(job.id, 20), totalFailed, processing));
 }
 
 function printJson(core: AlbumenCore, jobs: JobView[], io: Io): void {
   const list = jobs.map((j) => jobJson(core.job(j.id) ?? j, core.failedItems(j.id, 10_000)));
-  io.out(JSON.stringify(list.length === 1 ? list[0] : list, null, 2));
+  io.out(jsonText(list.length === 1 ? list[0] : list));
 }
 
 function exitCodeOf(jobs: JobView[]): number {
-  return jobs.every((j) => j.status === 'completed') ? 0 : 1;
+  return jobs.every((j) => j.status === 'completed') ? EXIT.ok : EXIT.errors;
 }
 
 /**
@@ -361,6 +492,11 @@ class ProgressDisplay {
 
   finish(): void {
     if (this.io.isTTY) this.draw();
+  }
+
+  /** A note is printed below the bars: they are drawn afresh after it. */
+  interrupt(): void {
+    this.drawn = 0;
   }
 }
 

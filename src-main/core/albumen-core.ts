@@ -10,7 +10,7 @@ import { JobTransitions } from '../jobs/job-transitions.ts';
 import { Scheduler, type LibraryPort, type RenderPoolPort } from '../jobs/scheduler.ts';
 import { ProgressTracker } from '../jobs/progress.ts';
 import { FileLogger, type LogEntry, type Logger } from '../util/logger.ts';
-import { acquireProcessLock } from './process-lock.ts';
+import { acquireProcessLock, processLockState, type LockHolder } from './process-lock.ts';
 import { CACHE_MARKER, isTempOfImage, outputAbsPath, outputDir } from '../util/output-layout.ts';
 import { SettingsStore } from './settings-store.ts';
 import { CacheService } from '../cache/cache.service.ts';
@@ -148,7 +148,7 @@ export class AlbumenCore {
    */
   async start(): Promise<void> {
     if (this.scheduler) return;
-    this.releaseLock = acquireProcessLock(join(this.dataDir, 'albumen.lock'));
+    this.releaseLock = acquireProcessLock(this.dataDir);
     try {
       this.recover();
       const threads = this.settings().workers || defaultThreads(availableCores());
@@ -207,6 +207,16 @@ export class AlbumenCore {
     this.releaseLock?.();
     this.releaseLock = null;
     this.logger.log('info', 'processing stopped');
+  }
+
+  /**
+   * Whether anything processes this library's jobs now: this core, or another
+   * live process holding the data folder's lock (then its record, if written).
+   */
+  processedBy(): { self: true } | { self: false; holder: LockHolder | null } | null {
+    if (this.scheduler) return { self: true };
+    const state = processLockState(this.dataDir);
+    return state.held ? { self: false, holder: state.holder } : null;
   }
 
   /** Stops and starts processing again (after a change of the worker count). */
@@ -423,9 +433,9 @@ export class AlbumenCore {
     return this.store.jobs.unfinished().filter((j) => this.resume(j.id)).length;
   }
 
-  /** Ids of the jobs that processing would work on now. */
-  runnableJobIds(): number[] {
-    return this.store.jobs.runnable().map((j) => j.id);
+  /** Ids of the jobs that are not terminal, paused ones included, oldest first. */
+  unfinishedJobIds(): number[] {
+    return this.store.jobs.unfinished().map((j) => j.id);
   }
 
   /**
