@@ -104,6 +104,7 @@ export class CacheService {
       'library.db-wal',
       'library.db-shm',
       'albumen.lock',
+      'albumen.lock.db',
       'albumen.log',
     ].map((f) => join(dataDir, f));
   }
