@@ -5,7 +5,9 @@ import { CALL_CHANNEL, EVENT_CHANNEL, createPreloadApi } from './preload-api.ts'
 function fakeIpc() {
   const listeners = new Map<string, Set<(e: unknown, ...args: unknown[]) => void>>();
   return {
-    invoke: vi.fn((..._args: unknown[]) => Promise.resolve({ ok: true, value: null })),
+    invoke: vi.fn((..._args: unknown[]): Promise<unknown> =>
+      Promise.resolve({ ok: true, value: null }),
+    ),
     on: vi.fn((channel: string, l: (e: unknown, ...args: unknown[]) => void) => {
       if (!listeners.has(channel)) listeners.set(channel, new Set());
       listeners.get(channel)!.add(l);
@@ -43,6 +45,18 @@ describe('preload api', () => {
     await api.listCollections({});
     expect(ipc.invoke).toHaveBeenNthCalledWith(1, 'albumen:call', 'pauseJob', { jobId: 4 });
     expect(ipc.invoke).toHaveBeenNthCalledWith(2, 'albumen:call', 'listCollections', {});
+  });
+
+  it("gives the page the main process's answer as it came, errors included", async () => {
+    const ipc = fakeIpc();
+    const api = createPreloadApi(ipc as unknown as Ipc, webUtils);
+    const refused = {
+      ok: false,
+      error: { code: 'INVALID_INPUT', message: 'x is not a known field' },
+    };
+    ipc.invoke.mockResolvedValueOnce(refused);
+    expect(await api.getSettings({})).toEqual(refused);
+    expect(ipc.invoke).toHaveBeenCalledWith('albumen:call', 'getSettings', {});
   });
 
   it('delivers events without the IPC event object, until unsubscribed', () => {

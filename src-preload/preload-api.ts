@@ -4,13 +4,7 @@
  * command of the contract, the event subscription and the drop-path helper.
  */
 import type { IpcRenderer, IpcRendererEvent, WebUtils } from 'electron';
-import {
-  COMMANDS,
-  type AppApi,
-  type AppEvent,
-  type CommandName,
-  type PreloadApi,
-} from '../src-shared/api.ts';
+import { COMMANDS, type AppApi, type AppEvent, type PreloadApi } from '../src-shared/api.ts';
 
 import { IPC_CALL_CHANNEL, IPC_EVENT_CHANNEL } from '../src-shared/api.ts';
 
@@ -25,7 +19,7 @@ export function createPreloadApi(
 ): PreloadApi {
   const commands = Object.fromEntries(
     COMMANDS.map((name) => [name, (params: unknown) => ipc.invoke(CALL_CHANNEL, name, params)]),
-  ) as { readonly [K in CommandName]: AppApi[K] };
+  ) as AppApi;
   return {
     ...commands,
     onEvent(listener: (e: AppEvent) => void): () => void {

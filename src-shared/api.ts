@@ -1,205 +1,285 @@
 /**
- * The one contract between the UI and the core: commands (`AppApi`) and pushed
- * events (`AppEvent`). The Electron preload, the browser host's WebSocket and
- * the renderer's client all adapt this one declaration.
+ * The one contract between the UI and the core: commands and pushed events
+ * (`AppEvent`). Each command's parameters and result are declared once, as
+ * valibot schemas in `COMMAND_SCHEMAS`; the command list, the TypeScript types
+ * (`AppApi`, `CommandParams`, `CommandValue`) and the core's checks of
+ * incoming calls (api-validate.ts) all derive from them. The Electron preload,
+ * the browser host's WebSocket and the renderer's client adapt this one
+ * declaration.
  */
-import type {
-  CollectionKind,
-  ErrorCode,
-  FailedItemView,
-  JobStatus,
-  JobView,
-  Variant,
+import * as v from 'valibot';
+import {
+  ERROR_CODES,
+  JOB_STATUSES,
+  PAUSE_REASONS,
+  STAGES,
+  type FailedItemView,
+  type StageName,
+  type JobView,
+  type StageView,
+  type Variant,
 } from './domain.ts';
-import type { CoreSettings } from './settings.ts';
+import { bool, count, id, obj, path, whole } from './schema.ts';
+import { coreSettingsEntries, coreSettingsPatchEntries } from './settings.ts';
+
+// ---------------------------------------------------------------- values
+
+const text = v.string();
+const num = v.number();
+const nullableNum = v.nullable(num);
 
 /** An error as it crosses the boundary: a code from the closed list and a readable message. */
-export interface ApiError {
-  code: ErrorCode;
-  message: string;
-}
+export const ApiErrorSchema = obj({ code: v.picklist(ERROR_CODES), message: text });
+export type ApiError = v.InferOutput<typeof ApiErrorSchema>;
 
 /** Every command's answer. Raw exceptions never cross the boundary. */
 export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiError };
 
-/** What an import did: a job per imported path, and why the others were not imported. */
-export interface ImportResult {
-  jobs: JobView[];
-  failed: { path: string; error: ApiError }[];
+/** The schema of a command's whole answer, given that of its value. */
+export function apiResultSchema<T extends v.GenericSchema>(value: T) {
+  return v.variant('ok', [
+    v.strictObject({ ok: v.literal(true), value }),
+    v.strictObject({ ok: v.literal(false), error: ApiErrorSchema }),
+  ]);
 }
+
+const jobStatus = v.picklist(JOB_STATUSES);
+
+const StageViewSchema: v.GenericSchema<StageView> = obj({
+  total: count,
+  pending: count,
+  running: count,
+  done: count,
+  skipped: count,
+  failed: count,
+  status: jobStatus,
+  rate: num,
+  etaSeconds: nullableNum,
+  current: v.nullable(text),
+});
+
+/** A job as the UI sees it (the type is the domain's `JobView`; the schema must match it). */
+export const JobViewSchema: v.GenericSchema<JobView> = obj({
+  id,
+  collectionId: id,
+  collectionName: text,
+  collectionKind: v.picklist(['folder', 'archive']),
+  root: text,
+  status: jobStatus,
+  scanFinished: v.boolean(),
+  paused: v.boolean(),
+  pauseReason: v.nullable(v.picklist(PAUSE_REASONS)),
+  waitingFor: v.nullable(text),
+  createdAt: num,
+  updatedAt: num,
+  finishedAt: nullableNum,
+  error: v.nullable(ApiErrorSchema),
+  stages: obj({
+    scan: StageViewSchema,
+    thumbnail: StageViewSchema,
+    cache: StageViewSchema,
+  } satisfies Record<StageName, unknown>),
+});
+
+/** A failed item with its reason (the domain's `FailedItemView`). */
+export const FailedItemViewSchema: v.GenericSchema<FailedItemView> = obj({
+  itemId: id,
+  imageId: id,
+  path: text,
+  stage: v.picklist(STAGES),
+  code: v.picklist(ERROR_CODES),
+  message: text,
+  attempts: count,
+});
+
+/** What an import did: a job per imported path, and why the others were not imported. */
+export const ImportResultSchema = obj({
+  jobs: v.array(JobViewSchema),
+  failed: v.array(obj({ path: text, error: ApiErrorSchema })),
+});
+export type ImportResult = v.InferOutput<typeof ImportResultSchema>;
 
 /** A collection in the library sidebar. */
-export interface CollectionView {
-  id: number;
-  name: string;
-  kind: CollectionKind;
-  root: string;
+export const CollectionViewSchema = obj({
+  id,
+  name: text,
+  kind: v.picklist(['folder', 'archive']),
+  root: text,
   /** Images whose header was read successfully. */
-  imageCount: number;
+  imageCount: count,
   /** The newest job of the collection, if any. */
-  job: { id: number; status: JobStatus; progress: number; failed: number } | null;
-}
+  job: v.nullable(obj({ id, status: jobStatus, progress: num, failed: count })),
+});
+export type CollectionView = v.InferOutput<typeof CollectionViewSchema>;
+
+const nullableInt = v.nullable(count);
 
 /** One image of the grid or the viewer. */
-export interface ImageView {
-  id: number;
-  collectionId: number;
-  entryPath: string;
-  name: string;
-  width: number | null;
-  height: number | null;
-  format: string | null;
+export const ImageViewSchema = obj({
+  id,
+  collectionId: id,
+  entryPath: text,
+  name: text,
+  width: nullableInt,
+  height: nullableInt,
+  format: v.nullable(text),
   /** Which outputs exist now (the UI shows a placeholder until the thumbnail does). */
-  has: Record<Variant, boolean>;
-}
+  has: obj({ thumbnail: v.boolean(), cache: v.boolean() } satisfies Record<Variant, unknown>),
+});
+export type ImageView = v.InferOutput<typeof ImageViewSchema>;
 
-export interface ImagePage {
-  total: number;
-  offset: number;
-  items: ImageView[];
-}
+export const ImagePageSchema = obj({
+  total: count,
+  offset: count,
+  items: v.array(ImageViewSchema),
+});
+export type ImagePage = v.InferOutput<typeof ImagePageSchema>;
 
 /** What `media` URLs may name: an output variant, or the original image. */
 export type MediaKind = Variant | 'source';
 
 /** A cache folder with its statistics (the Cache page). */
-export interface CacheFolderView {
-  id: number;
-  path: string;
-  enabled: boolean;
-  limitBytes: number | null;
-  bytes: number;
-  files: number;
-  collections: number;
-  freeBytes: number | null;
-  diskBytes: number | null;
-  lastGeneratedAt: number | null;
-  lastCleanupAt: number | null;
-  state: 'ok' | 'full' | 'disabled' | 'missing';
-}
+export const CacheFolderViewSchema = obj({
+  id,
+  path: text,
+  enabled: v.boolean(),
+  limitBytes: nullableInt,
+  bytes: count,
+  files: count,
+  collections: count,
+  freeBytes: nullableInt,
+  diskBytes: nullableInt,
+  lastGeneratedAt: nullableNum,
+  lastCleanupAt: nullableNum,
+  state: v.picklist(['ok', 'full', 'disabled', 'missing']),
+});
+export type CacheFolderView = v.InferOutput<typeof CacheFolderViewSchema>;
+
+const cacheReportEntries = {
+  dryRun: v.boolean(),
+  files: count,
+  bytes: count,
+  paths: v.array(text),
+};
 
 /** What a cleanup or rebalance found (dry run) or did. */
-export interface CacheReport {
-  dryRun: boolean;
-  files: number;
-  bytes: number;
-  paths: string[];
-}
+export const CacheReportSchema = obj(cacheReportEntries);
+export type CacheReport = v.InferOutput<typeof CacheReportSchema>;
 
 /** What a reconcile found or fixed: orphan files, and outputs whose files were gone. */
-export interface ReconcileReportView extends CacheReport {
-  missing: string[];
-}
+export const ReconcileReportViewSchema = obj({ ...cacheReportEntries, missing: v.array(text) });
+export type ReconcileReportView = v.InferOutput<typeof ReconcileReportViewSchema>;
 
 /** Outputs made with older settings. */
-export interface StaleView {
-  files: number;
-  bytes: number;
-  byCollection: { collectionId: number; name: string; files: number; bytes: number }[];
-}
-
-/** Partial settings update, nested groups merge. */
-export interface SettingsPatch {
-  render?: {
-    thumbnail?: Partial<CoreSettings['render']['thumbnail']>;
-    cache?: Partial<CoreSettings['render']['cache']>;
-  };
-  limits?: Partial<CoreSettings['limits']>;
-  workers?: number;
-}
+export const StaleViewSchema = obj({
+  files: count,
+  bytes: count,
+  byCollection: v.array(obj({ collectionId: id, name: text, files: count, bytes: count })),
+});
+export type StaleView = v.InferOutput<typeof StaleViewSchema>;
 
 /** UI-level settings besides the core's. */
-export interface AppSettings extends CoreSettings {
+export const AppSettingsSchema = obj({
+  ...coreSettingsEntries,
   /** Keep processing in the tray when the window closes (desktop only). */
-  keepRunningInTray: boolean;
+  keepRunningInTray: v.boolean(),
+});
+export type AppSettings = v.InferOutput<typeof AppSettingsSchema>;
+
+/** A partial settings update: nested groups merge; ranges are the core's (settings.ts). */
+export const AppSettingsPatchSchema = obj({
+  ...coreSettingsPatchEntries,
+  keepRunningInTray: v.optional(bool),
+});
+export type AppSettingsPatch = v.InferOutput<typeof AppSettingsPatchSchema>;
+/** The core's part of a settings update. */
+export type SettingsPatch = Omit<AppSettingsPatch, 'keepRunningInTray'>;
+
+// ---------------------------------------------------------------- commands
+
+/** How far a page of a list may start, and how long it may be. */
+const page = { offset: whole({ min: 0, max: 10_000_000 }), limit: whole({ min: 1, max: 1000 }) };
+/** The parameters of a command that takes none: `{}` and nothing else. */
+const none: v.GenericSchema<Record<string, never>> = obj({});
+const job = obj({ jobId: id });
+const bytesLimit = v.optional(v.nullable(whole({ min: 1, max: 2 ** 50 })));
+const paths = v.pipe(
+  v.array(path, 'must be a list of 1 to 1000 paths'),
+  v.minLength(1, 'must be a list of 1 to 1000 paths'),
+  v.maxLength(1000, 'must be a list of 1 to 1000 paths'),
+);
+
+/** A command's parameter and result schemas. */
+function command<P extends v.GenericSchema, R extends v.GenericSchema>(params: P, result: R) {
+  return { params, result };
 }
 
-export type AppSettingsPatch = SettingsPatch & { keepRunningInTray?: boolean };
-
-/** The commands. Every parameter object is validated on the core side. */
-export interface AppApi {
+/**
+ * Every command: what it takes and what it answers. Every parameter object is
+ * checked against its schema on the core side (unknown fields are refused).
+ */
+export const COMMAND_SCHEMAS = {
   /** Imports folders or ZIP/CBZ archives chosen by the user: one job each. */
   /** Fails only when no path could be imported; otherwise lists the ones that failed. */
-  importPaths: (p: { paths: string[] }) => Promise<ApiResult<ImportResult>>;
-  listCollections: (p: Record<string, never>) => Promise<ApiResult<CollectionView[]>>;
-  listImages: (p: {
-    collectionId: number;
-    offset: number;
-    limit: number;
-  }) => Promise<ApiResult<ImagePage>>;
-  getImage: (p: { imageId: number }) => Promise<ApiResult<ImageView>>;
-  listJobs: (p: { offset: number; limit: number }) => Promise<ApiResult<JobView[]>>;
-  failedItems: (p: {
-    jobId: number;
-    offset: number;
-    limit: number;
-  }) => Promise<ApiResult<FailedItemView[]>>;
-  pauseJob: (p: { jobId: number }) => Promise<ApiResult<boolean>>;
-  resumeJob: (p: { jobId: number }) => Promise<ApiResult<boolean>>;
-  cancelJob: (p: { jobId: number }) => Promise<ApiResult<boolean>>;
-  retryJob: (p: { jobId: number }) => Promise<ApiResult<number>>;
-  pauseAll: (p: Record<string, never>) => Promise<ApiResult<number>>;
-  resumeAll: (p: Record<string, never>) => Promise<ApiResult<number>>;
-  getSettings: (p: Record<string, never>) => Promise<ApiResult<AppSettings>>;
-  updateSettings: (p: AppSettingsPatch) => Promise<ApiResult<AppSettings>>;
-  listCacheFolders: (p: Record<string, never>) => Promise<ApiResult<CacheFolderView[]>>;
-  addCacheFolder: (p: {
-    path: string;
-    limitBytes?: number | null;
-  }) => Promise<ApiResult<CacheFolderView>>;
+  importPaths: command(obj({ paths }), ImportResultSchema),
+  listCollections: command(none, v.array(CollectionViewSchema)),
+  listImages: command(obj({ collectionId: id, ...page }), ImagePageSchema),
+  getImage: command(obj({ imageId: id }), ImageViewSchema),
+  listJobs: command(obj(page), v.array(JobViewSchema)),
+  failedItems: command(obj({ jobId: id, ...page }), v.array(FailedItemViewSchema)),
+  /** True when the job was running or queued and is now paused. */
+  pauseJob: command(job, v.boolean()),
+  resumeJob: command(job, v.boolean()),
+  cancelJob: command(job, v.boolean()),
+  /** The number of items queued again. */
+  retryJob: command(job, count),
+  /** The number of jobs paused. */
+  pauseAll: command(none, count),
+  resumeAll: command(none, count),
+  getSettings: command(none, AppSettingsSchema),
+  updateSettings: command(AppSettingsPatchSchema, AppSettingsSchema),
+  listCacheFolders: command(none, v.array(CacheFolderViewSchema)),
+  addCacheFolder: command(obj({ path, limitBytes: bytesLimit }), CacheFolderViewSchema),
   /** Removes a folder; its files move to `moveTo`, or (null) are deleted and made again. */
-  removeCacheFolder: (p: {
-    id: number;
-    moveTo: number | null;
-  }) => Promise<ApiResult<{ moved: number; requeued: number }>>;
-  updateCacheFolder: (p: {
-    id: number;
-    enabled?: boolean;
-    limitBytes?: number | null;
-  }) => Promise<ApiResult<CacheFolderView>>;
-  reconcileCache: (p: { dryRun: boolean }) => Promise<ApiResult<ReconcileReportView>>;
-  cleanupCache: (p: {
-    dryRun: boolean;
-    olderThanDays?: number;
-    all?: boolean;
-  }) => Promise<ApiResult<CacheReport>>;
-  rebalanceCache: (p: { dryRun: boolean }) => Promise<ApiResult<CacheReport>>;
-  staleOutputs: (p: Record<string, never>) => Promise<ApiResult<StaleView>>;
+  removeCacheFolder: command(
+    obj({ id, moveTo: v.nullable(id) }),
+    obj({ moved: count, requeued: count }),
+  ),
+  updateCacheFolder: command(
+    obj({ id, enabled: v.optional(bool), limitBytes: bytesLimit }),
+    CacheFolderViewSchema,
+  ),
+  reconcileCache: command(obj({ dryRun: bool }), ReconcileReportViewSchema),
+  cleanupCache: command(
+    obj({
+      dryRun: bool,
+      olderThanDays: v.optional(whole({ min: 0, max: 36500 })),
+      all: v.optional(bool),
+    }),
+    CacheReportSchema,
+  ),
+  rebalanceCache: command(obj({ dryRun: bool }), CacheReportSchema),
+  staleOutputs: command(none, StaleViewSchema),
   /** Starts jobs that remake stale outputs: of one collection, or of all. */
-  regenerateStale: (p: { collectionId?: number }) => Promise<ApiResult<JobView[]>>;
-}
+  regenerateStale: command(obj({ collectionId: v.optional(id) }), v.array(JobViewSchema)),
+};
 
-export type CommandName = keyof AppApi;
-export type CommandParams<K extends CommandName> = Parameters<AppApi[K]>[0];
-export type CommandValue<K extends CommandName> =
-  Awaited<ReturnType<AppApi[K]>> extends ApiResult<infer T> ? T : never;
+type Commands = typeof COMMAND_SCHEMAS;
+export type CommandName = keyof Commands;
+/** A command's parameters (`{}` for the commands that take none). */
+export type CommandParams<K extends CommandName> = v.InferOutput<Commands[K]['params']>;
+/** What a command answers when it succeeds. */
+export type CommandValue<K extends CommandName> = v.InferOutput<Commands[K]['result']>;
+
+/** The commands as functions: what the AppService implements and the preload exposes. */
+export type AppApi = {
+  [K in CommandName]: (p: CommandParams<K>) => Promise<ApiResult<CommandValue<K>>>;
+};
 
 /** The list of commands, for adapters that build one function per command. */
-export const COMMANDS = [
-  'importPaths',
-  'listCollections',
-  'listImages',
-  'getImage',
-  'listJobs',
-  'failedItems',
-  'pauseJob',
-  'resumeJob',
-  'cancelJob',
-  'retryJob',
-  'pauseAll',
-  'resumeAll',
-  'getSettings',
-  'updateSettings',
-  'listCacheFolders',
-  'addCacheFolder',
-  'removeCacheFolder',
-  'updateCacheFolder',
-  'reconcileCache',
-  'cleanupCache',
-  'rebalanceCache',
-  'staleOutputs',
-  'regenerateStale',
-] as const satisfies readonly CommandName[];
+export const COMMANDS: readonly CommandName[] = Object.freeze(
+  Object.keys(COMMAND_SCHEMAS) as CommandName[],
+);
 
 /** Events pushed from the core to every UI. */
 export type AppEvent =
@@ -242,7 +322,7 @@ export function mediaPath(kind: MediaKind, imageId: number, version?: string | n
  * What the Electron preload exposes as `window.albumen`: one function per
  * command, the event subscription and the drop-path helper.
  */
-export type PreloadApi = { readonly [K in CommandName]: AppApi[K] } & {
+export type PreloadApi = Readonly<AppApi> & {
   onEvent(listener: (e: AppEvent) => void): () => void;
   /** `webUtils.getPathForFile` for a dropped File; '' when it has none. */
   pathForFile(file: File): string;

@@ -52,7 +52,8 @@ export type CollectionKind = 'folder' | 'archive';
  * folder has no room; READ_ONLY when its cache folder cannot be written. The
  * last two resume by themselves once the folder takes writes again.
  */
-export type PauseReason = 'user' | 'DISK_FULL' | 'READ_ONLY';
+export const PAUSE_REASONS = ['user', 'DISK_FULL', 'READ_ONLY'] as const;
+export type PauseReason = (typeof PAUSE_REASONS)[number];
 
 /** True for the pauses the system made and undoes by itself. */
 export function isSpacePause(reason: PauseReason | null): boolean {

@@ -1,35 +1,91 @@
+/**
+ * The core's settings: their ranges and schemas, declared once here. The
+ * SettingsStore, the API's parameter checks and the renderer's settings form
+ * all check against these.
+ */
+import * as v from 'valibot';
 import type { Variant } from './domain.ts';
+import { obj, oneOf, optionalFields, problemOf, whole } from './schema.ts';
 
-export type OutputFormat = 'jpeg' | 'webp';
+export const OUTPUT_FORMATS = ['jpeg', 'webp'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/** The allowed range of every numeric setting. */
+export const SETTINGS_RANGES = {
+  /** An output's largest width or height, in pixels. */
+  size: { min: 16, max: 16384 },
+  /** Encoder quality. */
+  quality: { min: 1, max: 100 },
+  /** Render worker threads; 0 picks one per core. */
+  workers: { min: 0, max: 64 },
+  maxPixels: { min: 1, max: 2 ** 40 },
+  maxFileBytes: { min: 1, max: 2 ** 45 },
+  timeoutSeconds: { min: 1, max: 3600 },
+} as const;
+
+/** The fields of VariantSettingsSchema, each its own schema (the settings form checks them one by one). */
+export const variantSettingsEntries = {
+  /** The output fits inside maxWidth × maxHeight and is never enlarged. */
+  maxWidth: whole(SETTINGS_RANGES.size),
+  maxHeight: whole(SETTINGS_RANGES.size),
+  format: oneOf(OUTPUT_FORMATS),
+  /** Encoder quality 1–100; the cache image never exceeds the source's own quality. */
+  quality: whole(SETTINGS_RANGES.quality),
+};
+
+const limitsEntries = {
+  /** Largest width × height accepted (decompression-bomb guard). */
+  maxPixels: whole(SETTINGS_RANGES.maxPixels),
+  /** Largest source file or archive entry accepted, in bytes. */
+  maxFileBytes: whole(SETTINGS_RANGES.maxFileBytes),
+  /** Longest a single render may take, in seconds. */
+  timeoutSeconds: whole(SETTINGS_RANGES.timeoutSeconds),
+};
 
 /** How one variant (thumbnail or cache image) is made. */
-export interface VariantSettings {
-  /** The output fits inside maxWidth × maxHeight and is never enlarged. */
-  maxWidth: number;
-  maxHeight: number;
-  format: OutputFormat;
-  /** Encoder quality 1–100; the cache image never exceeds the source's own quality. */
-  quality: number;
-}
-
-export type RenderSettings = Record<Variant, VariantSettings>;
+export const VariantSettingsSchema = obj(variantSettingsEntries);
+export type VariantSettings = v.InferOutput<typeof VariantSettingsSchema>;
 
 /** Limits applied to every source before and while decoding it. */
-export interface InputLimits {
-  /** Largest width × height accepted (decompression-bomb guard). */
-  maxPixels: number;
-  /** Largest source file or archive entry accepted, in bytes. */
-  maxFileBytes: number;
-  /** Longest a single render may take, in seconds. */
-  timeoutSeconds: number;
-}
+export const InputLimitsSchema = obj(limitsEntries);
+export type InputLimits = v.InferOutput<typeof InputLimitsSchema>;
+
+export const workersSchema = whole(SETTINGS_RANGES.workers);
+
+/** The entries of CoreSettingsSchema, for schemas that extend it. */
+export const coreSettingsEntries = {
+  render: obj({ thumbnail: VariantSettingsSchema, cache: VariantSettingsSchema }),
+  limits: InputLimitsSchema,
+  /** Number of worker threads rendering images; 0 picks one per core. */
+  workers: workersSchema,
+};
 
 /** All user-tunable settings of the core. */
-export interface CoreSettings {
-  render: RenderSettings;
-  limits: InputLimits;
-  /** Number of worker threads rendering images; 0 picks one per core. */
-  workers: number;
+export const CoreSettingsSchema = obj(coreSettingsEntries);
+export type CoreSettings = v.InferOutput<typeof CoreSettingsSchema>;
+export type RenderSettings = Record<Variant, VariantSettings>;
+
+const variantPatch = v.optional(obj(optionalFields(variantSettingsEntries)));
+
+/** The entries of CoreSettingsPatchSchema, for schemas that extend it. */
+export const coreSettingsPatchEntries = {
+  render: v.optional(obj({ thumbnail: variantPatch, cache: variantPatch })),
+  limits: v.optional(obj(optionalFields(limitsEntries))),
+  workers: v.optional(workersSchema),
+};
+
+/** A partial update of the core's settings; nested groups merge. */
+export const CoreSettingsPatchSchema = obj(coreSettingsPatchEntries);
+export type CoreSettingsPatch = v.InferOutput<typeof CoreSettingsPatchSchema>;
+
+/** What is wrong with a whole settings value (null when nothing). */
+export function coreSettingsProblem(s: unknown): string | null {
+  return problemOf(CoreSettingsSchema, s);
+}
+
+/** What is wrong with a settings patch: unknown fields, values out of range (null when nothing). */
+export function coreSettingsPatchProblem(p: unknown): string | null {
+  return problemOf(CoreSettingsPatchSchema, p);
 }
 
 export const DEFAULT_SETTINGS: CoreSettings = {
@@ -82,15 +138,4 @@ export function fnv1a64Hex(text: string): string {
     h = (h * prime) & mask;
   }
   return h.toString(16).padStart(16, '0');
-}
-
-/** Checks a VariantSettings value coming from outside (CLI, UI); returns an error text or null. */
-export function validateVariantSettings(s: VariantSettings): string | null {
-  const int = (n: unknown, lo: number, hi: number): boolean =>
-    typeof n === 'number' && Number.isInteger(n) && n >= lo && n <= hi;
-  if (!int(s.maxWidth, 16, 16384) || !int(s.maxHeight, 16, 16384))
-    return 'size must be a whole number of pixels between 16 and 16384';
-  if (s.format !== 'jpeg' && s.format !== 'webp') return 'format must be jpeg or webp';
-  if (!int(s.quality, 1, 100)) return 'quality must be a whole number from 1 to 100';
-  return null;
 }

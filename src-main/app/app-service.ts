@@ -9,10 +9,12 @@ import type {
   AppSettingsPatch,
   CollectionView,
   CommandName,
+  CommandParams,
+  CommandValue,
   ImageView,
   MediaKind,
 } from '../../src-shared/api.ts';
-import { validateCommand } from '../../src-shared/api-validate.ts';
+import { parseCommand } from '../../src-shared/api-validate.ts';
 import { isErrorCode, STAGES, type JobView } from '../../src-shared/domain.ts';
 import { isTerminal } from '../../src-shared/status.ts';
 import { outputMime, rasterMime } from './media-policy.ts';
@@ -56,8 +58,10 @@ export function toApiError(err: unknown): ApiError {
 
 /**
  * The AppApi implemented over the core: every command validated, every error
- * mapped to a code, events fanned out. The Electron IPC, the browser host and
- * tests all call `handle`; nothing else reaches the core from a UI.
+ * mapped to a code, events fanned out. The Electron IPC and the browser host
+ * pass what arrives to `handle`, which checks it against the contract's
+ * schemas; typed callers (the desktop shell, tests) use `call`. Nothing else
+ * reaches the core from a UI.
  */
 export class AppService {
   private readonly core: AlbumenCore;
@@ -115,19 +119,29 @@ export class AppService {
   }
 
   /**
-   * Runs a command arriving from a UI: unknown names and malformed parameters
-   * are refused with INVALID_INPUT; exceptions become coded errors.
+   * Runs a command arriving from outside (IPC, WebSocket): unknown names and
+   * malformed parameters are refused with INVALID_INPUT; a well-formed call
+   * runs as `call` with the parameters the schema produced.
    */
   async handle(command: unknown, params: unknown): Promise<ApiResult<unknown>> {
-    const invalid = validateCommand(command, params);
-    if (invalid) return { ok: false, error: invalid };
+    const parsed = parseCommand(command, params);
+    if (!parsed.ok) return parsed;
+    return this.call(parsed.command, parsed.params);
+  }
+
+  /**
+   * Runs a command from typed code in this process (the desktop shell, tests):
+   * the types stand for the parameter check; exceptions become coded errors.
+   */
+  async call<K extends CommandName>(
+    command: K,
+    params: CommandParams<K>,
+  ): Promise<ApiResult<CommandValue<K>>> {
     try {
-      const fn = this.api[command as CommandName] as (p: unknown) => Promise<ApiResult<unknown>>;
-      return await fn(params ?? {});
+      return await this.api[command](params);
     } catch (err) {
       const error = toApiError(err);
-      if (error.code === 'INTERNAL')
-        this.core.log.log('error', `${String(command)}: ${String(err)}`);
+      if (error.code === 'INTERNAL') this.core.log.log('error', `${command}: ${String(err)}`);
       return { ok: false, error };
     }
   }

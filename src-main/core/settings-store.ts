@@ -1,17 +1,14 @@
 import type { Store } from '../store/store.ts';
 import {
+  coreSettingsPatchProblem,
+  coreSettingsProblem,
   DEFAULT_SETTINGS,
-  validateVariantSettings,
   type CoreSettings,
+  type CoreSettingsPatch,
 } from '../../src-shared/settings.ts';
-import { VARIANTS } from '../../src-shared/domain.ts';
 
-/** A partial update of the settings; nested groups merge. */
-export interface SettingsPatch {
-  render?: { [K in keyof CoreSettings['render']]?: Partial<CoreSettings['render'][K]> };
-  limits?: Partial<CoreSettings['limits']>;
-  workers?: number;
-}
+/** A partial update of the settings; nested groups merge (the shared schema's type). */
+export type SettingsPatch = CoreSettingsPatch;
 
 /** Raised for a settings value outside its range; the message says which. */
 export class SettingsError extends Error {
@@ -38,17 +35,9 @@ export class SettingsStore {
   /** Validates and saves a change; returns the new settings. */
   update(patch: SettingsPatch): CoreSettings {
     const next = merge(this.get(), patch);
-    for (const v of VARIANTS) {
-      const problem = validateVariantSettings(next.render[v]);
-      if (problem) throw new SettingsError(`${v}: ${problem}`);
-    }
-    if (!Number.isInteger(next.workers) || next.workers < 0 || next.workers > 64) {
-      throw new SettingsError('workers must be a whole number from 0 (automatic) to 64');
-    }
-    const l = next.limits;
-    if (!(l.maxPixels > 0 && l.maxFileBytes > 0 && l.timeoutSeconds > 0)) {
-      throw new SettingsError('limits must be positive numbers');
-    }
+    // The ranges are the shared schema's (src-shared/settings.ts), the same the API and the form use.
+    const problem = coreSettingsPatchProblem(patch) ?? coreSettingsProblem(next);
+    if (problem) throw new SettingsError(problem);
     this.store.transition((tx) => tx.settings.set('core', next));
     this.cached = next;
     return next;

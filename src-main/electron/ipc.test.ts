@@ -1,6 +1,13 @@
 import type { IpcMainInvokeEvent } from 'electron';
-import { describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AppEvent } from '../../src-shared/api.ts';
+import { resultProblem } from '../../src-shared/api-validate.ts';
+import { AppService } from '../app/app-service.ts';
+import type { AlbumenCore } from '../core/albumen-core.ts';
+import { openNodeCore } from '../core/compose-node.ts';
 import {
   CALL_CHANNEL,
   EVENT_CHANNEL,
@@ -96,6 +103,54 @@ describe('command handler', () => {
     const { handlers, dispose } = setup(true);
     dispose();
     expect(handlers.has(CALL_CHANNEL)).toBe(false);
+  });
+});
+
+describe('command handler over a real AppService', () => {
+  let root: string;
+  let core: AlbumenCore;
+  let service: AppService;
+  let handler: (e: IpcMainInvokeEvent, ...args: unknown[]) => unknown;
+
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'albumen-ipc-'));
+    core = openNodeCore({ dataDir: root, logFile: null });
+    service = new AppService(core);
+    const ipc = {
+      handle: (_c: string, h: typeof handler) => void (handler = h),
+      removeHandler: () => {},
+    };
+    registerCommandHandler(
+      ipc,
+      service,
+      () => true,
+      () => {},
+    );
+  });
+
+  afterAll(async () => {
+    service.dispose();
+    await core.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it("answers a trusted call with the contract's result", async () => {
+    const r = await handler(invokeEvent(), 'listJobs', { offset: 0, limit: 5 });
+    expect(r).toEqual({ ok: true, value: [] });
+    expect(resultProblem('listJobs', r)).toBeNull();
+  });
+
+  it.each([
+    ['an unknown command', 'rmrf', {}, 'unknown command "rmrf"'],
+    ['a prototype key', 'getSettings', JSON.parse('{"__proto__":{"x":1}}'), '__proto__ is not'],
+    ['an id as text', 'retryJob', { jobId: '1' }, 'retryJob: jobId must be a positive'],
+    ['a list as parameters', 'listCollections', [1], 'listCollections: must be an object'],
+    ['a nested typo', 'updateSettings', { limits: { timeout: 5 } }, 'limits.timeout is not'],
+  ])('refuses %s from a trusted window, naming the field', async (_w, command, params, msg) => {
+    const r = await handler(invokeEvent(), command, params);
+    expect(r).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+    expect(resultProblem('listJobs', r)).toBeNull();
+    expect(JSON.stringify(r)).toContain(JSON.stringify(msg).slice(1, -1));
   });
 });
 

@@ -19,7 +19,6 @@ import {
 } from 'electron';
 import { join } from 'node:path';
 import type { JobView } from '../../src-shared/domain.ts';
-import type { ApiResult, ImportResult } from '../../src-shared/api.ts';
 import { AppService } from '../app/app-service.ts';
 import type { AlbumenCore } from '../core/albumen-core.ts';
 import { openNodeCore } from '../core/compose-node.ts';
@@ -120,7 +119,7 @@ function showWindow(s: Desktop): void {
 
 async function importPaths(s: Desktop, paths: string[]): Promise<void> {
   if (!paths.length) return;
-  const result = (await s.service.handle('importPaths', { paths })) as ApiResult<ImportResult>;
+  const result = await s.service.call('importPaths', { paths });
   if (!result.ok) report(s, result.error.message);
   else if (result.value.failed.length) {
     report(s, result.value.failed.map((f) => `${f.path}: ${f.error.message}`).join('\n'));
@@ -146,10 +145,10 @@ function notify(title: string, body: string, s: Desktop): void {
 function trayAction(s: Desktop, action: TrayAction): void {
   switch (action) {
     case 'pauseAll':
-      void s.service.handle('pauseAll', {});
+      void s.service.call('pauseAll', {});
       return;
     case 'resumeAll':
-      void s.service.handle('resumeAll', {});
+      void s.service.call('resumeAll', {});
       return;
     case 'show':
       showWindow(s);
@@ -162,8 +161,8 @@ function trayAction(s: Desktop, action: TrayAction): void {
 
 /** The newest jobs, to seed the tray and the notifier (events carry every later change). */
 async function recentJobs(s: Desktop): Promise<JobView[]> {
-  const r = await s.service.handle('listJobs', { offset: 0, limit: 1000 });
-  return r.ok ? (r.value as JobView[]) : [];
+  const r = await s.service.call('listJobs', { offset: 0, limit: 1000 });
+  return r.ok ? r.value : [];
 }
 
 /** Opens the core and everything around it; the window shows before processing starts. */
@@ -299,8 +298,8 @@ if (!app.requestSingleInstanceLock()) {
   app.on('window-all-closed', () => {
     const s = desktop;
     if (quitting !== 'no' || !s) return;
-    void s.service.handle('getSettings', {}).then((r) => {
-      const keep = r.ok ? (r.value as { keepRunningInTray: boolean }).keepRunningInTray : true;
+    void s.service.call('getSettings', {}).then((r) => {
+      const keep = r.ok ? r.value.keepRunningInTray : true;
       const jobs = s.tray?.activeJobs() ?? [];
       if (afterLastWindowClosed(keep, jobs, process.platform) === 'quit') {
         app.quit();

@@ -11,6 +11,7 @@ import { writePhotos } from '../test-support/fixtures.ts';
 import { HOSTILE, writeHostileMedia } from '../test-support/hostile-media.ts';
 import type { AlbumenCore } from '../core/albumen-core.ts';
 import type { WsServerMessage } from '../../src-shared/ws-protocol.ts';
+import { resultProblem } from '../../src-shared/api-validate.ts';
 
 let root: string;
 let core: AlbumenCore;
@@ -276,6 +277,7 @@ describe('browser host: WebSocket API', () => {
     try {
       const jobs = await call(ws, 1, 'listJobs', { offset: 0, limit: 10 });
       expect(jobs).toMatchObject({ type: 'result', id: 1, result: { ok: true } });
+      expect(jobs.type === 'result' && resultProblem('listJobs', jobs.result)).toBeNull();
       const cases: [unknown, unknown][] = [
         ['nope', {}],
         ['listJobs', { offset: -1, limit: 10 }],
@@ -294,6 +296,14 @@ describe('browser host: WebSocket API', () => {
           result: { ok: false, error: { code: 'INVALID_INPUT' } },
         });
       }
+      // The message says which field is wrong, as the schema finds it.
+      const named = await call(ws, 50, 'updateSettings', { render: { cache: { format: 'png' } } });
+      expect(named).toMatchObject({
+        result: {
+          ok: false,
+          error: { message: 'updateSettings: render.cache.format must be one of jpeg, webp' },
+        },
+      });
       const missing = await call(ws, 99, 'pauseJob', { jobId: 12345 });
       expect(missing).toMatchObject({ result: { ok: false, error: { code: 'NOT_FOUND' } } });
       const badPath = await call(ws, 100, 'importPaths', { paths: [join(root, 'does-not-exist')] });
@@ -311,6 +321,34 @@ describe('browser host: WebSocket API', () => {
           },
         },
       });
+    } finally {
+      ws.close();
+    }
+  });
+
+  it('drops anything that is not a call envelope, and still answers the next call', async () => {
+    const ws = await connect(cookie());
+    try {
+      const replies: WsServerMessage[] = [];
+      ws.on('message', (d: Buffer) => {
+        const msg = JSON.parse(d.toString('utf8')) as WsServerMessage;
+        if (msg.type === 'result') replies.push(msg);
+      });
+      for (const junk of [
+        'null',
+        '"call"',
+        '[1,2]',
+        '{"type":"call"}',
+        '{"type":"call","id":"7","command":"listJobs","params":{"offset":0,"limit":1}}',
+        '{"type":"event","id":8,"command":"listJobs"}',
+        '{not json',
+      ]) {
+        ws.send(junk);
+      }
+      const r = await call(ws, 9, 'listCollections', {});
+      expect(r).toMatchObject({ type: 'result', id: 9, result: { ok: true } });
+      expect(r.type === 'result' && resultProblem('listCollections', r.result)).toBeNull();
+      expect(replies.map((m) => m.type === 'result' && m.id)).toEqual([9]);
     } finally {
       ws.close();
     }

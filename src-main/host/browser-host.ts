@@ -7,11 +7,12 @@ import { extname, join, normalize, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { parseMediaRequest, type AppService } from '../app/app-service.ts';
+import * as v from 'valibot';
 import { MEDIA_CSP, isServableMime } from '../app/media-policy.ts';
 import {
   TOKEN_COOKIE,
   WS_PATH,
-  type WsCall,
+  WsCallSchema,
   type WsServerMessage,
 } from '../../src-shared/ws-protocol.ts';
 
@@ -41,6 +42,7 @@ const STATIC_TYPES: Record<string, string> = {
 };
 
 export interface BrowserHostOptions {
+  /** What arrives over the WebSocket goes to `handle` as it came: the service checks it. */
   service: Pick<AppService, 'handle' | 'onEvent' | 'resolveMedia'>;
   /** The built renderer (index.html and its assets). */
   rendererDir: string;
@@ -276,15 +278,17 @@ export async function startBrowserHost(o: BrowserHostOptions): Promise<BrowserHo
   };
 
   async function onMessage(ws: WebSocket, text: string): Promise<void> {
-    let msg: Partial<WsCall>;
+    let data: unknown;
     try {
-      msg = JSON.parse(text) as Partial<WsCall>;
+      data = JSON.parse(text);
     } catch {
       return;
     }
-    if (msg.type !== 'call' || typeof msg.id !== 'number') return;
-    const result = await o.service.handle(msg.command, msg.params);
-    sendTo(ws, { type: 'result', id: msg.id, result });
+    // Anything but a call envelope is dropped; the service checks the command itself.
+    const msg = v.safeParse(WsCallSchema, data);
+    if (!msg.success) return;
+    const result = await o.service.handle(msg.output.command, msg.output.params);
+    sendTo(ws, { type: 'result', id: msg.output.id, result });
   }
 
   const unsubscribe = o.service.onEvent((event) => {

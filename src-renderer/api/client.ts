@@ -7,6 +7,7 @@ import {
   MEDIA_SCHEME,
   mediaPath,
   type ApiResult,
+  type AppApi,
   type AppBridge,
   type CommandName,
   type CommandParams,
@@ -54,6 +55,8 @@ function errorMessage(err: unknown): string {
 
 /** A bridge over the Electron preload's object. */
 export function electronBridge(api: PreloadApi): ClientBridge {
+  // The commands alone, as the contract's mapped type (so each one's types follow its name).
+  const commands: AppApi = api;
   return {
     platform: 'electron',
     connection: ALWAYS_OPEN,
@@ -61,11 +64,8 @@ export function electronBridge(api: PreloadApi): ClientBridge {
       command: K,
       params: CommandParams<K>,
     ): Promise<ApiResult<CommandValue<K>>> {
-      const fn = api[command] as unknown as (
-        p: CommandParams<K>,
-      ) => Promise<ApiResult<CommandValue<K>>>;
       try {
-        return await fn(params);
+        return await commands[command](params);
       } catch (err) {
         // An IPC failure (the main process threw or went away), not a command's answer.
         return {

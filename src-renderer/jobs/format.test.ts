@@ -8,6 +8,7 @@ import {
   formatRate,
   jobActions,
   jobProgress,
+  percent,
   stageFractions,
 } from './format.ts';
 
@@ -149,5 +150,33 @@ describe('collectionState', () => {
       collectionState(collection({ id: 1, status: 'paused', progress: 0.5, failed: 0 }), undefined)
         .text,
     ).toBe('Paused');
+  });
+});
+
+describe('percent', () => {
+  it('is the exact whole percentage of a count out of 100', () => {
+    for (let n = 0; n <= 100; n++) expect(percent(n / 100), `${n}/100`).toBe(`${n}%`);
+    expect(percent(7 / 1000)).toBe('0%');
+    expect(percent(1 / 3)).toBe('33%');
+    expect(percent(2 / 3)).toBe('66%');
+  });
+
+  it('rounds down, so 100% only when finished', () => {
+    expect(percent(0.4299)).toBe('42%');
+    expect(percent(0.999)).toBe('99%');
+    expect(percent(999_999 / 1_000_000)).toBe('99%');
+    expect(percent(1 - Number.EPSILON)).toBe('99%');
+    expect(percent(1)).toBe('100%');
+  });
+
+  it('stays within 0% and 100%, and says 0% for what is not a number', () => {
+    expect(percent(-0.5)).toBe('0%');
+    expect(percent(-0)).toBe('0%');
+    expect(percent(1.5)).toBe('100%');
+    expect(percent(Infinity)).toBe('100%');
+    expect(percent(-Infinity)).toBe('0%');
+    expect(percent(NaN)).toBe('0%');
+    // 0 / 0, as a progress ratio of an empty stage comes out.
+    expect(percent(0 / 0)).toBe('0%');
   });
 });

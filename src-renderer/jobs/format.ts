@@ -115,9 +115,16 @@ export function jobActions(job: JobView): {
   };
 }
 
-/** A fraction as a whole percentage, rounded down so that 100% means finished. */
+/**
+ * A fraction as a whole percentage, rounded down so that 100% means finished;
+ * 0% for anything not a positive number (NaN included).
+ */
 export function percent(fraction: number): string {
-  return `${Math.floor(Math.min(1, Math.max(0, fraction)) * 100)}%`;
+  if (!(fraction > 0)) return '0%';
+  if (fraction >= 1) return '100%';
+  // 29 / 100 × 100 is 28.999…96 in binary floating point: drop that noise
+  // before rounding down, or 29 of 100 done would read 28%.
+  return `${Math.min(99, Math.floor(Math.round(fraction * 1e8) / 1e6))}%`;
 }
 
 /** The tone of a status chip. */

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { ApiError } from '../../src-shared/api.ts';
 import type { Variant } from '../../src-shared/domain.ts';
+import { SETTINGS_RANGES } from '../../src-shared/settings.ts';
 import { getBridge } from '../api/bridge.ts';
 import { CloseIcon } from '../app/icons.tsx';
 import { useAppStore } from '../store/index.ts';
@@ -153,7 +154,7 @@ export function SettingsDialog() {
                       onChange={(x) => setVariant(v, 'maxHeight', x)}
                     />
                     <NumberField
-                      label="Quality (1–100)"
+                      label={`Quality (${SETTINGS_RANGES.quality.min}–${SETTINGS_RANGES.quality.max})`}
                       value={form[v].quality}
                       error={errors[`${v}.quality`]}
                       testId={`settings-${v}-quality`}

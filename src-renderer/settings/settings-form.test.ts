@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { AppSettings } from '../../src-shared/api.ts';
-import { DEFAULT_SETTINGS } from '../../src-shared/settings.ts';
-import { formFromSettings, formToPatch, isEmptyPatch } from './settings-form.ts';
+import { DEFAULT_SETTINGS, SETTINGS_RANGES } from '../../src-shared/settings.ts';
+import {
+  formFromSettings,
+  formToPatch,
+  isEmptyPatch,
+  type FieldKey,
+  type SettingsForm,
+} from './settings-form.ts';
 
 const current: AppSettings = { ...DEFAULT_SETTINGS, keepRunningInTray: true };
 
@@ -34,5 +40,32 @@ describe('settings form', () => {
     form.workers = 'many';
     const { errors } = formToPatch(form, current);
     expect(Object.keys(errors).sort()).toEqual(['cache.quality', 'thumbnail.maxHeight', 'workers']);
+  });
+
+  // The form's limits are the shared schema's (settings.ts): it takes each range to its edge.
+  const FIELDS: [FieldKey, keyof typeof SETTINGS_RANGES, (f: SettingsForm, t: string) => void][] = [
+    ['thumbnail.maxWidth', 'size', (f, t) => (f.thumbnail.maxWidth = t)],
+    ['thumbnail.maxHeight', 'size', (f, t) => (f.thumbnail.maxHeight = t)],
+    ['cache.maxWidth', 'size', (f, t) => (f.cache.maxWidth = t)],
+    ['cache.quality', 'quality', (f, t) => (f.cache.quality = t)],
+    ['thumbnail.quality', 'quality', (f, t) => (f.thumbnail.quality = t)],
+    ['workers', 'workers', (f, t) => (f.workers = t)],
+  ];
+
+  it.each(FIELDS)('takes %s from the shared %s range, edges included', (key, range, set) => {
+    const { min, max } = SETTINGS_RANGES[range];
+    for (const ok of [min, max]) {
+      const form = formFromSettings(current);
+      set(form, ` ${ok} `);
+      expect(formToPatch(form, current).errors, String(ok)).toEqual({});
+    }
+    for (const bad of [String(min - 1), String(max + 1), `${min}.5`, '1e3', '-0', '', 'x']) {
+      const form = formFromSettings(current);
+      set(form, bad);
+      const { errors, patch } = formToPatch(form, current);
+      expect(errors, bad).toEqual({ [key]: `Enter a whole number from ${min} to ${max}.` });
+      // A field in error is left out of the patch rather than sent half-checked.
+      expect(JSON.stringify(patch), bad).toBe('{}');
+    }
   });
 });

@@ -1,11 +1,19 @@
 /**
  * The settings dialog's form as plain strings, and its conversion to a patch
- * with per-field errors (the same limits the core checks, so most mistakes are
- * caught before a round trip).
+ * with per-field errors. Whether a value is allowed is decided by the shared
+ * settings schema (src-shared/settings.ts), the one the core checks too, so
+ * the form and the core cannot disagree about a range.
  */
+import * as v from 'valibot';
 import type { AppSettings, AppSettingsPatch } from '../../src-shared/api.ts';
 import type { Variant } from '../../src-shared/domain.ts';
-import type { OutputFormat } from '../../src-shared/settings.ts';
+import { rangeText, type WholeRange } from '../../src-shared/schema.ts';
+import {
+  SETTINGS_RANGES,
+  variantSettingsEntries,
+  workersSchema,
+  type OutputFormat,
+} from '../../src-shared/settings.ts';
 
 export interface VariantForm {
   maxWidth: string;
@@ -39,16 +47,25 @@ export function formFromSettings(s: AppSettings): SettingsForm {
   };
 }
 
-function wholeNumber(text: string, lo: number, hi: number): number | string {
+/** A field's text as a number: NaN unless it is plain digits (no signs, exponents or points). */
+function numberOf(text: string): number {
   const t = text.trim();
-  if (!/^\d+$/.test(t)) return `Enter a whole number from ${lo} to ${hi}.`;
-  const n = Number(t);
-  return n >= lo && n <= hi ? n : `Enter a whole number from ${lo} to ${hi}.`;
+  return /^\d+$/.test(t) ? Number(t) : NaN;
 }
+
+/** The number fields of a variant, each with the range its message states. */
+const VARIANT_NUMBERS = [
+  ['maxWidth', SETTINGS_RANGES.size],
+  ['maxHeight', SETTINGS_RANGES.size],
+  ['quality', SETTINGS_RANGES.quality],
+] as const;
+
+const enter = (r: WholeRange): string => `Enter ${rangeText(r)}.`;
 
 /**
  * Turns the form into a patch holding only what changed from `current`; or
- * the errors of the fields that are out of range.
+ * the errors of the fields that are out of range. Each field is checked by
+ * its own schema from the shared settings declaration.
  */
 export function formToPatch(
   form: SettingsForm,
@@ -60,22 +77,20 @@ export function formToPatch(
     const f = form[variant];
     const cur = current.render[variant];
     const changes: Partial<AppSettings['render'][Variant]> = {};
-    for (const [key, lo, hi] of [
-      ['maxWidth', 16, 16384],
-      ['maxHeight', 16, 16384],
-      ['quality', 1, 100],
-    ] as const) {
-      const n = wholeNumber(f[key], lo, hi);
-      if (typeof n === 'string') errors[`${variant}.${key}`] = n;
+    for (const [key, range] of VARIANT_NUMBERS) {
+      const n = numberOf(f[key]);
+      if (!v.is(variantSettingsEntries[key], n)) errors[`${variant}.${key}`] = enter(range);
       else if (n !== cur[key]) changes[key] = n;
     }
-    if (f.format !== cur.format) changes.format = f.format;
+    if (f.format !== cur.format && v.is(variantSettingsEntries.format, f.format)) {
+      changes.format = f.format;
+    }
     if (Object.keys(changes).length) {
       patch.render = { ...patch.render, [variant]: changes };
     }
   }
-  const workers = wholeNumber(form.workers, 0, 64);
-  if (typeof workers === 'string') errors.workers = workers;
+  const workers = numberOf(form.workers);
+  if (!v.is(workersSchema, workers)) errors.workers = enter(SETTINGS_RANGES.workers);
   else if (workers !== current.workers) patch.workers = workers;
   if (form.keepRunningInTray !== current.keepRunningInTray) {
     patch.keepRunningInTray = form.keepRunningInTray;
