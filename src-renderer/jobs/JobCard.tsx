@@ -15,6 +15,7 @@ import {
   percent,
   stageActive,
   stageFractions,
+  jobChip,
   statusLabel,
   statusTone,
 } from './format.ts';
@@ -89,10 +90,7 @@ export const JobCard = memo(function JobCard({ jobId }: { jobId: number }) {
   const can = jobActions(job);
   const failed = failedTotal(job);
   const tone = statusTone(job.status);
-  const chip =
-    job.status === 'paused' && job.pauseReason === 'DISK_FULL'
-      ? 'Paused · disk full'
-      : statusLabel(job.status);
+  const chip = jobChip(job);
   return (
     <article
       className="job-card"
@@ -119,6 +117,11 @@ export const JobCard = memo(function JobCard({ jobId }: { jobId: number }) {
           {formatMoment(job.createdAt)}
         </span>
       </div>
+      {job.waitingFor && (
+        <div className="job-waiting" data-testid="job-waiting" title={job.waitingFor}>
+          {`Waiting: ${job.waitingFor}. It goes on by itself.`}
+        </div>
+      )}
       {job.error && (
         <div className="job-error" data-testid="job-error">
           <code>{job.error.code}</code>

@@ -3,6 +3,7 @@ import type { CollectionView } from '../../src-shared/api.ts';
 import type { JobView, StageView } from '../../src-shared/domain.ts';
 import {
   collectionState,
+  jobChip,
   formatEta,
   formatMoment,
   formatRate,
@@ -178,5 +179,22 @@ describe('percent', () => {
     expect(percent(NaN)).toBe('0%');
     // 0 / 0, as a progress ratio of an empty stage comes out.
     expect(percent(0 / 0)).toBe('0%');
+  });
+});
+
+describe('jobChip', () => {
+  it('says why a job is paused, and that it waits when the database cannot grow', () => {
+    expect(jobChip(job({ status: 'paused', paused: true, pauseReason: 'user' }))).toBe('Paused');
+    expect(jobChip(job({ status: 'paused', paused: true, pauseReason: 'DISK_FULL' }))).toBe(
+      'Paused · disk full',
+    );
+    expect(jobChip(job({ status: 'paused', paused: true, pauseReason: 'READ_ONLY' }))).toBe(
+      'Paused · folder read-only',
+    );
+    expect(jobChip(job({ status: 'running', waitingFor: 'the library database is full' }))).toBe(
+      'Waiting · disk full',
+    );
+    expect(jobChip(job({ status: 'running' }))).toBe('Running');
+    expect(jobChip(job({ status: 'completed', waitingFor: 'stale' }))).toBe('Completed');
   });
 });

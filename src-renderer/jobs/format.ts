@@ -6,6 +6,7 @@ import type { CollectionView } from '../../src-shared/api.ts';
 import {
   type JobStatus,
   type JobView,
+  type PauseReason,
   type StageCounters,
   type StageView,
 } from '../../src-shared/domain.ts';
@@ -23,6 +24,23 @@ const STATUS_WORDS: Record<JobStatus, string> = {
 
 export function statusLabel(status: JobStatus): string {
   return STATUS_WORDS[status];
+}
+
+/** Why a paused job is paused, as its chip says it. */
+const PAUSE_WORDS: Record<PauseReason, string> = {
+  user: 'Paused',
+  DISK_FULL: 'Paused · disk full',
+  READ_ONLY: 'Paused · folder read-only',
+};
+
+/**
+ * A job's chip: its status, or why it is paused, or that it waits (the
+ * database's disk is full) though it is not paused.
+ */
+export function jobChip(job: Pick<JobView, 'status' | 'pauseReason' | 'waitingFor'>): string {
+  if (job.status === 'paused') return PAUSE_WORDS[job.pauseReason ?? 'user'];
+  if (job.waitingFor !== null && !isTerminal(job.status)) return 'Waiting · disk full';
+  return statusLabel(job.status);
 }
 
 /** Items per second: "12.3/s" below 100, whole numbers above; "—" when idle. */
@@ -170,7 +188,7 @@ export function collectionState(
       }
     case 'paused':
       return {
-        text: job?.pauseReason === 'DISK_FULL' ? 'Paused · disk full' : 'Paused',
+        text: job ? jobChip(job) : 'Paused',
         tone: 'warn',
         progress: j.progress,
       };
