@@ -51,3 +51,26 @@ export type RenderResult =
 
 /** Suffix of temporary files; anything ending with it in a cache folder is a dead write. */
 export const TEMP_SUFFIX = '.tmp';
+
+/** Hex digits of the random part of a temporary name. */
+const TEMP_NONCE_DIGITS = 12;
+const TEMP_NONCE = new RegExp(`^[0-9a-f]{${TEMP_NONCE_DIGITS}}$`);
+
+/**
+ * The temporary name a worker writes an output to before renaming it to
+ * `finalPath`: `${finalPath}.<12 hex digits>.tmp`, in the same folder.
+ * `randomHex` must be TEMP_NONCE_DIGITS hex digits (6 random bytes).
+ */
+export function tempPathFor(finalPath: string, randomHex: string): string {
+  if (!TEMP_NONCE.test(randomHex)) throw new RangeError(`not a temp nonce: ${randomHex}`);
+  return `${finalPath}.${randomHex}${TEMP_SUFFIX}`;
+}
+
+/**
+ * True when `fileName`, a name in the folder of an output called `finalName`,
+ * is one of that output's temporary files (see tempPathFor).
+ */
+export function isTempNameOf(finalName: string, fileName: string): boolean {
+  if (!fileName.startsWith(`${finalName}.`) || !fileName.endsWith(TEMP_SUFFIX)) return false;
+  return TEMP_NONCE.test(fileName.slice(finalName.length + 1, -TEMP_SUFFIX.length));
+}

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
+import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import type { Sharp } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,12 @@ import type { Variant } from '../src-shared/domain.ts';
 import { estimateJpegQuality } from '../src-shared/jpeg-quality.ts';
 import type { RenderInput, RenderRequest, RenderResult } from '../src-shared/render-task.ts';
 import type { VariantSettings } from '../src-shared/settings.ts';
-import render, { failureFromSharpError } from './render.task.ts';
+import render, {
+  CHECKER_CELL,
+  checkerShade,
+  failureFromSharpError,
+  shortForItsPixels,
+} from './render.task.ts';
 
 let dir = '';
 let n = 0;
@@ -171,17 +176,183 @@ describe('render', () => {
     }
   });
 
-  it('flattens transparency onto white for JPEG', async () => {
-    const png = await sharp({
-      create: { width: 100, height: 100, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } },
-    })
-      .png()
-      .toBuffer();
-    const result = expectOk(await render(request(file('clear.png', png)).req));
-    const { data } = await sharp(output(result, 'cache').path)
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    expect([...data.subarray(0, 3)].every((v) => v > 250)).toBe(true);
+  it.each([
+    [100, 70],
+    [640, 400],
+  ])(
+    'draws the checkerboard behind the clear pixels of a %i × %i JPEG output and keeps the opaque ones',
+    async (width, height) => {
+      // Clear on the left, opaque red on the right; sizes that are no multiple
+      // of the pattern's period (which must start at the top left), and one
+      // that the thumbnail shrinks (the pattern is drawn at the output's size).
+      const rgba = Buffer.alloc(width * height * 4);
+      for (let i = 0; i < width * height; i++) {
+        if (i % width >= width / 2) rgba.set([200, 40, 30, 255], i * 4);
+      }
+      const png = await sharp(rgba, { raw: { width, height, channels: 4 } })
+        .png()
+        .toBuffer();
+      const result = expectOk(await render(request(file(`half-clear-${width}.png`, png)).req));
+      for (const variant of ['cache', 'thumbnail'] as const) {
+        const { data, info } = await sharp(output(result, variant).path)
+          .raw()
+          .toBuffer({ resolveWithObject: true });
+        const [w, h] = [info.width, info.height];
+        expect([w, h]).toEqual([output(result, variant).width, output(result, variant).height]);
+        let worst = 0;
+        for (let y = 0; y < h; y++) {
+          for (let x = 0; x < w; x++) {
+            // JPEG rings a little at the edges of the cells and of the red.
+            if (x % CHECKER_CELL === 0 || x % CHECKER_CELL === CHECKER_CELL - 1) continue;
+            if (y % CHECKER_CELL === 0 || y % CHECKER_CELL === CHECKER_CELL - 1) continue;
+            if (Math.abs(x - w / 2) <= 2) continue;
+            const shade = checkerShade(x, y);
+            const want = x < w / 2 ? [shade, shade, shade] : [200, 40, 30];
+            for (let c = 0; c < 3; c++) {
+              const got = data[(y * w + x) * 3 + c] ?? 0;
+              worst = Math.max(worst, Math.abs(got - (want[c] ?? 0)));
+            }
+          }
+        }
+        // The two shades differ by 38: a plain or shifted backdrop is off by 19 or more.
+        expect(worst, `${variant} ${w} × ${h}`).toBeLessThanOrEqual(14);
+      }
+    },
+  );
+
+  describe('transparent images smaller than a checkerboard period', () => {
+    /** RGBA pixels: clear, except an opaque blue diagonal. */
+    function clearWithDiagonal(w: number, h: number): Buffer {
+      const rgba = Buffer.alloc(w * h * 4);
+      for (let i = 0; i < Math.min(w, h); i++) rgba.set([20, 40, 220, 255], (i * w + i) * 4);
+      return rgba;
+    }
+
+    async function expectRendered(name: string, bytes: Buffer, w: number, h: number) {
+      const result = expectOk(await render(request(file(name, bytes)).req));
+      for (const o of result.outputs) {
+        expect([o.width, o.height]).toEqual([w, h]);
+        const { data } = await sharp(o.path).raw().toBuffer({ resolveWithObject: true });
+        // The last pixel is clear (off the diagonal) unless the image is 1 × 1.
+        if (w !== h) {
+          const shade = checkerShade(w - 1, h - 1);
+          const last = [...data.subarray((w * h - 1) * 3, w * h * 3)];
+          for (const v of last) expect(Math.abs(v - shade)).toBeLessThanOrEqual(24);
+        }
+      }
+    }
+
+    it.each([
+      [1, 1],
+      [3, 40],
+      [40, 3],
+      [15, 15],
+      [16, 15],
+      [7, 16],
+      [17, 9],
+    ])('renders a %i × %i PNG with alpha', async (w, h) => {
+      const raw = { raw: { width: w, height: h, channels: 4 as const } };
+      const png = await sharp(clearWithDiagonal(w, h), raw).png().toBuffer();
+      await expectRendered(`clear-${w}x${h}.png`, png, w, h);
+    });
+
+    it('renders a palette PNG with a transparent index, a grey PNG with alpha and a GIF with transparency', async () => {
+      const raw = { raw: { width: 12, height: 5, channels: 4 as const } };
+      const palette = await sharp(clearWithDiagonal(12, 5), raw).png({ palette: true }).toBuffer();
+      expect(await sharp(palette).metadata()).toMatchObject({ isPalette: true, hasAlpha: true });
+      await expectRendered('clear-palette.png', palette, 12, 5);
+
+      const greyAlpha = Buffer.alloc(9 * 14 * 2);
+      for (let i = 0; i < 9; i++) greyAlpha.set([90, 255], (i * 9 + i) * 2);
+      const grey = await sharp(greyAlpha, { raw: { width: 9, height: 14, channels: 2 } })
+        .toColourspace('b-w')
+        .png()
+        .toBuffer();
+      expect(await sharp(grey).metadata()).toMatchObject({ channels: 2, hasAlpha: true });
+      await expectRendered('clear-grey.png', grey, 9, 14);
+
+      const gif = await sharp(clearWithDiagonal(13, 6), {
+        raw: { width: 13, height: 6, channels: 4 },
+      })
+        .gif()
+        .toBuffer();
+      expect(await sharp(gif).metadata()).toMatchObject({ format: 'gif', hasAlpha: true });
+      await expectRendered('clear.gif', gif, 13, 6);
+    });
+  });
+
+  describe('real-looking images of every format', () => {
+    /** Smooth gradients, a little grain and a hard-edged disc, like a photo. */
+    function photo(w: number, h: number): Sharp {
+      const px = Buffer.alloc(w * h * 3);
+      let seed = 7;
+      for (let y = 0; y < h; y++) {
+        for (let x = 0; x < w; x++) {
+          seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+          const grain = (seed % 13) - 6;
+          const inDisc = (x - w * 0.6) ** 2 + (y - h * 0.4) ** 2 < (h * 0.2) ** 2;
+          const i = (y * w + x) * 3;
+          px[i] = inDisc ? 230 : 60 + Math.round((150 * x) / w) + grain;
+          px[i + 1] = inDisc ? 200 : 90 + Math.round(60 * Math.sin(y / 40)) + grain;
+          px[i + 2] = inDisc ? 40 : 160 - Math.round((100 * y) / h) + grain;
+        }
+      }
+      return sharp(px, { raw: { width: w, height: h, channels: 3 } });
+    }
+    /** One colour over 12 MP: the most a decoder can squeeze, near the size bound. */
+    const flat = () =>
+      sharp({ create: { width: 4000, height: 3000, channels: 3, background: '#6b8e23' } });
+
+    it.each([
+      ['baseline JPEG', 'jpeg', () => photo(1200, 800).jpeg({ quality: 88 }).toBuffer()],
+      ['progressive JPEG', 'jpeg', () => photo(1200, 800).jpeg({ progressive: true }).toBuffer()],
+      ['mozjpeg JPEG', 'jpeg', () => photo(1200, 800).jpeg({ mozjpeg: true }).toBuffer()],
+      [
+        '4:4:4 JPEG',
+        'jpeg',
+        () => photo(1200, 800).jpeg({ chromaSubsampling: '4:4:4' }).toBuffer(),
+      ],
+      ['CMYK JPEG', 'jpeg', () => photo(1200, 800).toColourspace('cmyk').jpeg().toBuffer()],
+      ['16-bit PNG', 'png', () => photo(900, 600).toColourspace('rgb16').png().toBuffer()],
+      ['palette PNG', 'png', () => photo(900, 600).png({ palette: true }).toBuffer()],
+      ['interlaced PNG', 'png', () => photo(900, 600).png({ progressive: true }).toBuffer()],
+      ['WebP', 'webp', () => photo(1200, 800).webp().toBuffer()],
+      ['GIF', 'gif', () => photo(600, 400).gif().toBuffer()],
+      ['TIFF', 'tiff', () => photo(900, 600).tiff().toBuffer()],
+      [
+        'JPEG-compressed TIFF',
+        'tiff',
+        () => photo(900, 600).tiff({ compression: 'jpeg' }).toBuffer(),
+      ],
+    ])('renders a %s', async (name, format, make) => {
+      const bytes = await make();
+      const source = await sharp(bytes).metadata();
+      const result = expectOk(await render(request(file(`real-${++n}`, bytes)).req));
+      expect(result.source).toMatchObject({ format, width: source.width, height: source.height });
+      const thumb = output(result, 'thumbnail');
+      expect(Math.max(thumb.width, thumb.height)).toBe(300);
+      // The disc and the gradient came through: not a flat fill.
+      const stats = await sharp(thumb.path).stats();
+      for (const channel of stats.channels) expect(channel.stdev, name).toBeGreaterThan(15);
+    });
+
+    it.each([
+      ['JPEG with optimised tables', () => flat().jpeg({ quality: 50, optimiseCoding: true })],
+      ['progressive mozjpeg', () => flat().jpeg({ mozjpeg: true })],
+      ['progressive JPEG', () => flat().jpeg({ progressive: true, optimiseCoding: true })],
+      ['PNG at maximum compression', () => flat().png({ compressionLevel: 9 })],
+    ])('renders a one-colour %s, however small it compresses', async (_name, make) => {
+      const bytes = await make().toBuffer();
+      const result = expectOk(await render(request(file(`flat-${++n}`, bytes)).req));
+      const { dominant } = await sharp(output(result, 'cache').path).stats();
+      for (const [got, want] of [
+        [dominant.r, 0x6b],
+        [dominant.g, 0x8e],
+        [dominant.b, 0x23],
+      ] as const) {
+        expect(Math.abs(got - want)).toBeLessThanOrEqual(16);
+      }
+    });
   });
 
   it('renders nothing but still reads the source when no output is requested', async () => {
@@ -225,6 +396,91 @@ describe('render failures', () => {
         expect(result.ok ? 'ok' : result.code, `${name} cut at ${fraction}`).toBe('TRUNCATED');
       }
     }
+  });
+
+  describe('a header that claims more pixels than the file can hold', () => {
+    /** `jpeg` with the size in its frame header replaced. */
+    function claimingSize(jpeg: Buffer, width: number, height: number): Buffer {
+      const out = Buffer.from(jpeg);
+      for (let i = 2; i + 9 < out.length; i += 2 + out.readUInt16BE(i + 2)) {
+        if (out[i + 1] === 0xc0 || out[i + 1] === 0xc2) {
+          out.writeUInt16BE(height, i + 5);
+          out.writeUInt16BE(width, i + 7);
+          return out;
+        }
+      }
+      throw new Error('no frame header');
+    }
+
+    function pngChunk(type: string, data: Buffer): Buffer {
+      const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+      const length = Buffer.alloc(4);
+      length.writeUInt32BE(data.length);
+      const crc = Buffer.alloc(4);
+      crc.writeUInt32BE(crc32(body));
+      return Buffer.concat([length, body, crc]);
+    }
+
+    /** A well-formed PNG (end chunk included) whose pixel data is a few rows of a 16000 × 16000 image. */
+    function lyingPng(): Buffer {
+      const ihdr = Buffer.alloc(13);
+      ihdr.writeUInt32BE(16_000, 0);
+      ihdr.writeUInt32BE(16_000, 4);
+      ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB, no interlace
+      const row = Buffer.concat([Buffer.from([0]), Buffer.alloc(16_000 * 3, 0x80)]);
+      return Buffer.concat([
+        Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+        pngChunk('IHDR', ihdr),
+        pngChunk('IDAT', deflateSync(Buffer.concat([row, row, row]))),
+        pngChunk('IEND', Buffer.alloc(0)),
+      ]);
+    }
+
+    const tiny = () =>
+      sharp({ create: { width: 64, height: 48, channels: 3, background: '#8a7f70' } });
+
+    it.each([
+      ['baseline JPEG', async () => claimingSize(await tiny().jpeg().toBuffer(), 16_000, 16_000)],
+      [
+        'progressive JPEG',
+        async () =>
+          claimingSize(await tiny().jpeg({ progressive: true }).toBuffer(), 16_000, 16_000),
+      ],
+      [
+        'greyscale JPEG',
+        async () => claimingSize(await tiny().greyscale().jpeg().toBuffer(), 9000, 7000),
+      ],
+      ['PNG', () => Promise.resolve(lyingPng())],
+    ])('fails a %s of a few hundred bytes as TRUNCATED and writes nothing', async (name, make) => {
+      const bytes = await make();
+      expect(bytes.length).toBeLessThan(1000);
+      for (const input of [
+        file(`lying-${++n}`, bytes),
+        { kind: 'buffer' as const, data: new Uint8Array(bytes) },
+      ]) {
+        const { req, out } = request(input);
+        req.maxPixels = 268_402_689; // the default limit, which 16000 × 16000 is under
+        const result = await render(req);
+        expect(result.ok ? 'done' : result.code, name).toBe('TRUNCATED');
+        expect(!result.ok && result.message).toMatch(/cannot hold the \d+ × \d+ pixels/);
+        expect(listFiles(out)).toEqual([]);
+      }
+    });
+
+    it('measures the bound from the frame header and the file size', () => {
+      const head = claimingSize(
+        Buffer.from([
+          0xff, 0xd8, 0xff, 0xc0, 0, 17, 8, 0, 0, 0, 0, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1,
+        ]),
+        4000,
+        3000,
+      );
+      // 4:2:0: 500 × 375 luma blocks and twice 250 × 188 chroma blocks, one bit each.
+      const min = Math.ceil((500 * 375 + 2 * 250 * 188) / 8);
+      expect(shortForItsPixels(head, min)).toBeNull();
+      expect(shortForItsPixels(head, min - 1)).toMatch(/4000 × 3000/);
+      expect(shortForItsPixels(new Uint8Array([1, 2, 3]), 3)).toBeNull();
+    });
   });
 
   it('tolerates corrupt scan data that decoders only warn about', async () => {

@@ -16,7 +16,7 @@ import { CRASH_POINTS, crashHookFrom, noCrash } from '../src-shared/crash-points
 import type { CrashHook } from '../src-shared/crash-points.ts';
 import type { ErrorCode, Failure } from '../src-shared/domain.ts';
 import { estimateJpegQuality } from '../src-shared/jpeg-quality.ts';
-import { TEMP_SUFFIX } from '../src-shared/render-task.ts';
+import { tempPathFor } from '../src-shared/render-task.ts';
 import type {
   RenderInput,
   RenderOutputSpec,
@@ -43,18 +43,34 @@ const HEAD_BYTES = 256 * 1024;
  * checkerboard, as image viewers draw transparency, so white-on-transparent
  * art does not vanish into a plain white background.
  */
-const CHECKER_CELL = 8;
-const CHECKER_TILE = (() => {
-  const size = CHECKER_CELL * 2;
-  const tile = Buffer.alloc(size * size * 4, 0xff);
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      if (x < CHECKER_CELL !== y < CHECKER_CELL)
-        tile.fill(0xd9, (y * size + x) * 4, (y * size + x) * 4 + 3);
-    }
+export const CHECKER_CELL = 8;
+/** The two shades of the checkerboard: white cells, and light grey ones. */
+const CHECKER_LIGHT = 0xff;
+const CHECKER_DARK = 0xd9;
+const CHECKER_PERIOD = CHECKER_CELL * 2;
+
+/** Shade of the checkerboard at (x, y): grey where exactly one of them is in the second half of its period. */
+export function checkerShade(x: number, y: number): number {
+  return x % CHECKER_PERIOD < CHECKER_CELL !== y % CHECKER_PERIOD < CHECKER_CELL
+    ? CHECKER_DARK
+    : CHECKER_LIGHT;
+}
+
+/**
+ * The top-left `width` × `height` of one period of the checkerboard, opaque
+ * RGBA. Tiled over an image it draws the same pattern whatever its size: an
+ * overlay may not be larger than the image it is composited on, so an image
+ * under one period in a side gets a tile cut to its size.
+ */
+function checkerTile(width: number, height: number) {
+  const w = Math.min(width, CHECKER_PERIOD);
+  const h = Math.min(height, CHECKER_PERIOD);
+  const tile = Buffer.alloc(w * h * 4, 0xff);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) tile.fill(checkerShade(x, y), (y * w + x) * 4, (y * w + x) * 4 + 3);
   }
-  return { data: tile, raw: { width: size, height: size, channels: 4 as const } };
-})();
+  return { data: tile, raw: { width: w, height: h, channels: 4 as const } };
+}
 
 /**
  * Decodes `req.input` once and writes every output in `req.outputs` from that
@@ -68,7 +84,8 @@ export default async function render(req: RenderRequest): Promise<RenderResult> 
   // process.abort() is not allowed in a worker thread; SIGABRT has the same effect.
   if (marker && req.label.includes(marker)) dieBy('SIGABRT');
 
-  let head: { bytes: Uint8Array } | Failure | null = null;
+  const startedAt = performance.now();
+  let head: Head | Failure | null = null;
   try {
     head = await readHead(req.input);
     if ('code' in head) return { ok: false, ...head };
@@ -83,7 +100,10 @@ export default async function render(req: RenderRequest): Promise<RenderResult> 
       // end of data segment" is common in real photos that browsers display,
       // and 'warning' rejects them. 'truncated' behaved the same as 'error'
       // on every damaged JPEG, PNG and GIF we tried; 'error' also covers
-      // decode errors other than a short file.
+      // decode errors other than a short file. Neither fails a JPEG whose
+      // header claims far more pixels than its data holds (libjpeg fills the
+      // rest with grey and warns "premature end of data segment", the same
+      // warning as in those real photos): shortForItsPixels catches that.
       failOn: 'error',
       // Why: reads top to bottom without keeping the whole decoded image; the
       // pipeline switches to random access itself where an operation needs it.
@@ -91,6 +111,12 @@ export default async function render(req: RenderRequest): Promise<RenderResult> 
     }).timeout({ seconds: req.timeoutSeconds });
 
     const meta = await source.metadata();
+    // Within the pixel limit only: a bigger claim fails TOO_MANY_PIXELS below.
+    if (meta.width * meta.height <= req.maxPixels) {
+      const short = shortForItsPixels(head.bytes, head.size);
+      if (short)
+        return { ok: false, code: 'TRUNCATED', message: `the file is truncated: ${short}` };
+    }
     const info: SourceInfo = {
       format: meta.format,
       width: meta.autoOrient.width,
@@ -117,6 +143,22 @@ export default async function render(req: RenderRequest): Promise<RenderResult> 
           message: `the file is truncated: it ends before its end-of-image marker (${failure.message})`,
         };
       }
+    }
+    const elapsedMs = performance.now() - startedAt;
+    if (
+      failure.code === 'CORRUPT' &&
+      req.timeoutSeconds > 0 &&
+      elapsedMs >= req.timeoutSeconds * 1000
+    ) {
+      // libvips' timeout kills the pipeline, and what fails next does not
+      // always say "timeout" (a decoder's "Unknown error", for one): past the
+      // deadline, it was the timeout. The pool judges whether that was the
+      // image's fault or a pause of this process.
+      return {
+        ok: false,
+        code: 'TIMEOUT',
+        message: `rendering took longer than ${req.timeoutSeconds} s (${failure.message})`,
+      };
     }
     return { ok: false, ...failure };
   }
@@ -149,6 +191,98 @@ export function endsEarly(head: Uint8Array, tail: Uint8Array): boolean {
   if (head[0] === 0x47 && head[1] === 0x49 && head[2] === 0x46)
     return tail[tail.length - 1] !== 0x3b;
   return false;
+}
+
+/**
+ * Why a JPEG or PNG of `size` bytes cannot hold the pixels its header claims,
+ * or null when it can (or the format is another one). Decoders fill what is
+ * missing with grey and at most warn, so a header that lies about the size
+ * (a few hundred bytes claiming 16000 × 16000) would otherwise be cached as a
+ * flat grey image. The bounds are what the formats can never go below:
+ * - JPEG (Huffman-coded DCT: baseline, extended, progressive): every 8 × 8
+ *   block of every component costs at least one bit in its first scan (a DC
+ *   code is at least one bit long). Arithmetic-coded and lossless JPEGs,
+ *   which are rare, are not checked.
+ * - PNG: deflate packs at most 258 bytes into 2 bits (a 1-bit length code and
+ *   a 1-bit distance code), 1032:1, and the pixels are at least
+ *   width × height × bits per pixel / 8 bytes before compression.
+ */
+export function shortForItsPixels(head: Uint8Array, size: number): string | null {
+  const claim = jpegMinBytes(head) ?? pngMinBytes(head);
+  if (!claim || size >= claim.minBytes) return null;
+  return `${size} bytes cannot hold the ${claim.width} × ${claim.height} pixels its header claims (at least ${claim.minBytes} bytes)`;
+}
+
+interface Claim {
+  width: number;
+  height: number;
+  minBytes: number;
+}
+
+function jpegMinBytes(b: Uint8Array): Claim | null {
+  if (b[0] !== 0xff || b[1] !== 0xd8) return null;
+  let i = 2;
+  while (i + 4 <= b.length) {
+    if (b[i] !== 0xff) return null;
+    const marker = b[i + 1] ?? 0;
+    if (marker === 0xff) {
+      i++; // fill byte
+      continue;
+    }
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+      i += 2; // no length
+      continue;
+    }
+    const length = ((b[i + 2] ?? 0) << 8) | (b[i + 3] ?? 0);
+    if (marker === 0xc0 || marker === 0xc1 || marker === 0xc2) {
+      const at = i + 4;
+      if (at + 6 > b.length) return null;
+      const height = ((b[at + 1] ?? 0) << 8) | (b[at + 2] ?? 0);
+      const width = ((b[at + 3] ?? 0) << 8) | (b[at + 4] ?? 0);
+      const count = b[at + 5] ?? 0;
+      if (height === 0 || width === 0 || count === 0 || at + 6 + count * 3 > b.length) return null;
+      const factors: [number, number][] = [];
+      for (let c = 0; c < count; c++) {
+        const hv = b[at + 6 + c * 3 + 1] ?? 0;
+        factors.push([Math.max(1, hv >> 4), Math.max(1, hv & 0x0f)]);
+      }
+      const hMax = Math.max(...factors.map(([h]) => h));
+      const vMax = Math.max(...factors.map(([, v]) => v));
+      let blocks = 0;
+      for (const [h, v] of factors) {
+        blocks +=
+          Math.ceil(Math.ceil((width * h) / hMax) / 8) *
+          Math.ceil(Math.ceil((height * v) / vMax) / 8);
+      }
+      return { width, height, minBytes: Math.ceil(blocks / 8) };
+    }
+    // Another frame type, or the scan began without a frame header we check.
+    if (
+      (marker >= 0xc3 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) ||
+      marker === 0xda
+    ) {
+      return null;
+    }
+    i += 2 + length;
+  }
+  return null;
+}
+
+/** Samples per pixel of each PNG colour type (a palette index is one sample). */
+const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+
+function pngMinBytes(b: Uint8Array): Claim | null {
+  const signature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+  if (b.length < 29 || !signature.every((v, k) => b[k] === v)) return null;
+  if (String.fromCharCode(b[12] ?? 0, b[13] ?? 0, b[14] ?? 0, b[15] ?? 0) !== 'IHDR') return null;
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const width = view.getUint32(16);
+  const height = view.getUint32(20);
+  const channels = PNG_CHANNELS[b[25] ?? -1];
+  const depth = b[24] ?? 0;
+  if (!channels || width === 0 || height === 0) return null;
+  const rawBytes = (width * height * channels * depth) / 8;
+  return { width, height, minBytes: Math.floor(rawBytes / 1032) };
 }
 
 /** No-op the pool host calls in every thread so that this module (and sharp) is loaded before work starts. */
@@ -196,13 +330,22 @@ async function encodeAll(
       quality = Math.min(quality, sourceQuality);
 
     let image = sharp(data, raw).timeout({ seconds: req.timeoutSeconds });
+    let size = { width: info.width, height: info.height };
     if (info.width > maxWidth || info.height > maxHeight) {
       image = image.resize({ width: maxWidth, height: maxHeight, fit: 'inside' });
+      if (format === 'jpeg' && info.channels === 4) {
+        // The backdrop's tile must fit the resized image: resize first.
+        const resized = await image.raw().toBuffer({ resolveWithObject: true });
+        size = resized.info;
+        image = sharp(resized.data, { raw: resized.info }).timeout({ seconds: req.timeoutSeconds });
+      }
     }
     if (format === 'jpeg') {
       if (info.channels === 4) {
+        const tile = checkerTile(size.width, size.height);
         image = image.composite([
-          { input: CHECKER_TILE.data, raw: CHECKER_TILE.raw, tile: true, blend: 'dest-over' },
+          // From the top-left corner: centred, a cut tile would not line up.
+          { input: tile.data, raw: tile.raw, tile: true, gravity: 'northwest', blend: 'dest-over' },
         ]);
       }
       // Why mozjpeg off: libjpeg's standard tables keep the quality number
@@ -230,7 +373,7 @@ async function writeAll(encoded: EncodedOutput[]): Promise<WrittenOutput[]> {
       await mkdir(folder, { recursive: true });
     }
     for (const e of encoded) {
-      const temp = `${e.spec.finalPath}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`;
+      const temp = tempPathFor(e.spec.finalPath, randomBytes(6).toString('hex'));
       temps.push(temp);
       await writeFile(temp, e.data, { flag: 'wx' });
       crash('after-temp-write');
@@ -253,13 +396,19 @@ async function writeAll(encoded: EncodedOutput[]): Promise<WrittenOutput[]> {
   }));
 }
 
+/** The first bytes of the source, and its whole size. */
+interface Head {
+  bytes: Uint8Array;
+  size: number;
+}
+
 /**
  * The first bytes of the source (all of a buffer), read before decoding: they
  * carry the JPEG tables for the quality estimate, and opening the file here
  * turns a vanished, unreadable or special file into a clear failure.
  */
-async function readHead(input: RenderInput): Promise<{ bytes: Uint8Array } | Failure> {
-  if (input.kind === 'buffer') return { bytes: input.data };
+async function readHead(input: RenderInput): Promise<Head | Failure> {
+  if (input.kind === 'buffer') return { bytes: input.data, size: input.data.length };
   // Why O_NONBLOCK: opening a FIFO that replaced an image must not hang the worker.
   const handle = await open(input.path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   try {
@@ -267,7 +416,7 @@ async function readHead(input: RenderInput): Promise<{ bytes: Uint8Array } | Fai
     if (!stat.isFile()) return { code: 'NOT_REGULAR_FILE', message: 'not a regular file' };
     const bytes = Buffer.alloc(Math.min(HEAD_BYTES, stat.size));
     const { bytesRead } = await handle.read(bytes, 0, bytes.length, 0);
-    return { bytes: bytes.subarray(0, bytesRead) };
+    return { bytes: bytes.subarray(0, bytesRead), size: stat.size };
   } finally {
     await handle.close();
   }

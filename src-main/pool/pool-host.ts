@@ -11,7 +11,7 @@
 import { Piscina } from 'piscina';
 import { CRASH_POINTS } from '../../src-shared/crash-points.ts';
 import type { RenderRequest, RenderResult } from '../../src-shared/render-task.ts';
-import { parseHostArgv } from './pool-protocol.ts';
+import { BEAT_MS, parseHostArgv } from './pool-protocol.ts';
 import type { HostMessage, TaskMessage } from './pool-protocol.ts';
 
 const send = process.send?.bind(process);
@@ -32,6 +32,19 @@ function reply(message: HostMessage): void {
   send?.(message, undefined, {}, (err) => {
     if (err) process.exit(0); // the owner is gone
   });
+}
+
+// The owner's watchdogs count only the time these beats show the process
+// alive, so that a stopped process (SIGSTOP, Ctrl+Z, a sleeping laptop) is not
+// taken for a slow image. From the main thread, which only relays messages;
+// only while there are tasks, so an idle host does not wake up.
+let tasksInFlight = 0;
+let beat: NodeJS.Timeout | null = null;
+function taskStarted(): void {
+  if (tasksInFlight++ === 0) beat = setInterval(() => reply({ type: 'beat' }), BEAT_MS);
+}
+function taskEnded(): void {
+  if (--tasksInFlight === 0 && beat) clearInterval(beat);
 }
 
 const pool = new Piscina<RenderRequest | null, RenderResult>({
@@ -70,10 +83,14 @@ process.on('message', (message: TaskMessage) => {
     request.input = { kind: 'buffer', data };
     transferList.push(data.buffer as ArrayBuffer);
   }
-  pool.run(request, { transferList }).then(
-    (result) => reply({ type: 'result', id, result }),
-    (err: unknown) => reply({ type: 'error', id, message: describe(err) }),
-  );
+  taskStarted();
+  pool
+    .run(request, { transferList })
+    .then(
+      (result) => reply({ type: 'result', id, result }),
+      (err: unknown) => reply({ type: 'error', id, message: describe(err) }),
+    )
+    .finally(taskEnded);
 });
 
 function describe(err: unknown): string {
@@ -87,6 +104,7 @@ try {
   await Promise.all(Array.from({ length: args.threads }, () => pool.run(null, { name: 'warmUp' })));
 } catch (err) {
   process.stderr.write(`pool-host: cannot load ${args.workerFile}: ${describe(err)}\n`);
-  process.exit(3);
+  // Not 3: on Windows that is how abort() ends a process, a native crash.
+  process.exit(78);
 }
 reply({ type: 'ready' });

@@ -11,8 +11,17 @@ export interface TaskMessage {
   request: RenderRequest;
 }
 
+/**
+ * How often the host's main thread says it is alive while it has tasks. It
+ * keeps beating while worker threads decode; a host that does not beat is
+ * stopped (SIGSTOP, a sleeping laptop) or stuck, and its tasks' watchdogs do
+ * not run meanwhile. Also the watchdogs' resolution.
+ */
+export const BEAT_MS = 100;
+
 /** Host → owner. `error` is a thrown surprise (a bug), not a failed image. */
 export type HostMessage =
+  | { type: 'beat' }
   | { type: 'ready' }
   | { type: 'result'; id: number; result: RenderResult }
   | { type: 'error'; id: number; message: string };

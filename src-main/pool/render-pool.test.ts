@@ -1,17 +1,30 @@
 import { spawn } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { tempPathFor } from '../../src-shared/render-task.ts';
 import type { RenderRequest } from '../../src-shared/render-task.ts';
 import { useTempDir } from '../test-support/temp-dir.ts';
-import { RenderPool } from './render-pool.ts';
+import { isNativeCrash, RenderPool } from './render-pool.ts';
 import { checksum } from './test-fixtures/echo.task.ts';
 import type { HostExit, PoolOutcome, RenderPoolOptions } from './render-pool.ts';
 
 const ECHO = fileURLToPath(new URL('./test-fixtures/echo.task.ts', import.meta.url));
+const EXIT_ON_SIGNAL_HOST = fileURLToPath(
+  new URL('./test-fixtures/exit-on-signal.host.ts', import.meta.url),
+);
 const tempDir = useTempDir('albumen-pool-');
 
 const pools: RenderPool[] = [];
@@ -91,6 +104,26 @@ function filesUnder(dir: string): string[] {
 
 async function waitFor(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((r) => setTimeout(r, 20));
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** SIGCONT to a process that may be gone already. */
+function resume(pid: number): void {
+  try {
+    process.kill(pid, 'SIGCONT');
+  } catch {
+    // gone: killed while stopped
+  }
+}
+
+/** Random pixels, stored uncompressed: quick to write, and PNG has no shrink-on-load. */
+async function hugePng(path: string, size: number, interlaced = false): Promise<string> {
+  const pixels = randomFillSync(Buffer.alloc(size * size * 3));
+  await sharp(pixels, { raw: { width: size, height: size, channels: 3 } })
+    .png({ compressionLevel: 0, adaptiveFiltering: false, progressive: interlaced })
+    .toFile(path);
+  return path;
 }
 
 describe('RenderPool with the real render task', () => {
@@ -174,14 +207,9 @@ describe('RenderPool with the real render task', () => {
 
   it('kills a hung render after taskTimeoutMs and restarts the host', async () => {
     const dir = tempDir();
-    const src = join(dir, 'huge.png');
-    // Random pixels, stored uncompressed: quick to write, and PNG has no
-    // shrink-on-load, so all 49 megapixels are decoded (a few hundred ms).
-    const size = 7000;
-    const pixels = randomFillSync(Buffer.alloc(size * size * 3));
-    await sharp(pixels, { raw: { width: size, height: size, channels: 3 } })
-      .png({ compressionLevel: 0, adaptiveFiltering: false })
-      .toFile(src);
+    // All 49 megapixels are decoded, and interlaced at once (half a second),
+    // well past the watchdog's resolution (a beat of the host).
+    const src = await hugePng(join(dir, 'huge.png'), 7000, true);
     const pool = await startPool({ threads: 1, taskTimeoutMs: 50 });
     const firstPid = pool.hostPid;
     const exits: HostExit[] = [];
@@ -189,7 +217,8 @@ describe('RenderPool with the real render task', () => {
 
     const outcome = await pool.run(renderRequest('huge', src, join(dir, 'out')));
 
-    expect(outcome).toMatchObject({ ok: false, code: 'TIMEOUT' });
+    // A suspect, not a verdict: the scheduler runs it again alone.
+    expect(outcome).toMatchObject({ ok: false, code: 'TIMEOUT', crashed: true });
     expect(firstPid !== undefined && isAlive(firstPid)).toBe(false);
     expect(exits).toMatchObject([{ pid: firstPid, reason: 'watchdog', signal: 'SIGKILL' }]);
     expect(exits[0]?.restartInMs).toBe(0);
@@ -235,34 +264,32 @@ describe('RenderPool crash points', () => {
   }
 
   it.each([
-    ['after-temp-write:2', ['cache.jpg.', 'thumb.jpg.']],
+    ['after-temp-write:2', []],
     ['after-rename', ['cache.jpg', 'thumb.jpg']],
-  ])('%s kills the owner and the host', async (spec, expected) => {
-    const dir = tempDir();
-    const src = await jpeg(join(dir, 'src.jpg'), 800, 600);
-    const owner = fakeOwner();
-    const pool = await startPool({
-      threads: 1,
-      env: { ALBUMEN_CRASH_AT: spec, ALBUMEN_OWNER_PID: String(owner.pid) },
-    });
-    const hostPid = pool.hostPid;
+  ])(
+    '%s kills the owner and the host; the pool sweeps its temporary files',
+    async (spec, expected) => {
+      const dir = tempDir();
+      const src = await jpeg(join(dir, 'src.jpg'), 800, 600);
+      const owner = fakeOwner();
+      const pool = await startPool({
+        threads: 1,
+        env: { ALBUMEN_CRASH_AT: spec, ALBUMEN_OWNER_PID: String(owner.pid) },
+      });
+      const hostPid = pool.hostPid;
 
-    const outcome = await pool.run(renderRequest('one', src, join(dir, 'out')));
+      const outcome = await pool.run(renderRequest('one', src, join(dir, 'out')));
 
-    expect(outcome).toMatchObject({ ok: false, code: 'DECODER_CRASH' });
-    expect(outcome.ok === false && outcome.message).toContain('SIGKILL');
-    expect(await owner.killedBy).toBe('SIGKILL');
-    expect(isAlive(hostPid ?? 0)).toBe(false);
-    const files = filesUnder(join(dir, 'out'));
-    if (spec.startsWith('after-temp-write')) {
-      // Second pass: the first output's temp was written, then the second's.
-      expect(files).toHaveLength(2);
-      expect(files.every((f) => f.endsWith('.tmp'))).toBe(true);
-      expect(files.map((f) => f.replace(/[0-9a-f]{12}\.tmp$/, ''))).toEqual(expected);
-    } else {
-      expect(files).toEqual(expected);
-    }
-  });
+      // A SIGKILL is not a decoder crash: the image goes back without blame.
+      expect(outcome).toMatchObject({ ok: false, code: 'INTERNAL', interrupted: true });
+      expect(outcome.ok === false && outcome.message).toContain('SIGKILL');
+      expect(await owner.killedBy).toBe('SIGKILL');
+      expect(isAlive(hostPid ?? 0)).toBe(false);
+      // The second pass had written both temporary files; they were removed
+      // before the outcome came (renamed outputs are no temporaries).
+      expect(filesUnder(join(dir, 'out'))).toEqual(expected);
+    },
+  );
 
   it('counts passes across the worker threads of the host', async () => {
     const dir = tempDir();
@@ -297,7 +324,7 @@ describe('RenderPool mechanics (echo task)', () => {
     const hung = pool.run(echoRequest('hang-1'));
     await new Promise((r) => setTimeout(r, 100));
     const other = pool.run(echoRequest('hang-2'));
-    expect(await hung).toMatchObject({ ok: false, code: 'TIMEOUT' });
+    expect(await hung).toMatchObject({ ok: false, code: 'TIMEOUT', crashed: true });
     expect(await other).toEqual({
       ok: false,
       code: 'INTERNAL',
@@ -383,4 +410,270 @@ describe('RenderPool mechanics (echo task)', () => {
       message: `${process.pid} yes 5`,
     });
   });
+});
+
+describe('RenderPool and stopped processes', () => {
+  // 7000 × 7000 random pixels, interlaced, take half a second to decode: the
+  // render is still running when the host is stopped 40 ms in.
+  let shared = '';
+  let huge = '';
+  beforeAll(async () => {
+    shared = mkdtempSync(join(tmpdir(), 'albumen-pool-paused-'));
+    huge = await hugePng(join(shared, 'huge.png'), 7000, true);
+  });
+  afterAll(() => rmSync(shared, { recursive: true, force: true }));
+
+  it('does not count a SIGSTOP of the host against the watchdog', async () => {
+    const pool = await startPool({ threads: 1, taskTimeoutMs: 2500 });
+    const pid = pool.hostPid ?? 0;
+    const started = performance.now();
+    const outcome = pool.run(renderRequest('stopped', huge, join(tempDir(), 'out')));
+    await sleep(40);
+    process.kill(pid, 'SIGSTOP');
+    await sleep(4000);
+    resume(pid);
+
+    expect(await outcome).toMatchObject({ ok: true });
+    // The stop held the render (it did not finish before it).
+    expect(performance.now() - started).toBeGreaterThanOrEqual(4000);
+    expect(pool.hostPid).toBe(pid);
+  });
+
+  it("does not take the decoder's own timeout across a SIGSTOP for a slow image", async () => {
+    const pool = await startPool({ threads: 1 });
+    const pid = pool.hostPid ?? 0;
+    // libvips times its pipelines on the wall clock, which runs while stopped.
+    const request = {
+      ...renderRequest('stopped', huge, join(tempDir(), 'out')),
+      timeoutSeconds: 3,
+    };
+    const outcome = pool.run(request);
+    await sleep(40);
+    process.kill(pid, 'SIGSTOP');
+    await sleep(5000);
+    resume(pid);
+
+    // Rendered, or at worst handed back without blame: never a TIMEOUT.
+    const o = await outcome;
+    expect(o.ok || ('interrupted' in o && o.interrupted), JSON.stringify(o)).toBe(true);
+  });
+
+  it('does not count a pause of this process and the host (a sleeping laptop)', async () => {
+    const pool = await startPool({ threads: 1, taskTimeoutMs: 2500, hostSilenceMs: 2000 });
+    const pid = pool.hostPid ?? 0;
+    const outcome = pool.run(renderRequest('asleep', huge, join(tempDir(), 'out')));
+    await sleep(40);
+    process.kill(pid, 'SIGSTOP');
+    // This process stops too: no timer, tick or message runs for 4 s.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 4000);
+    resume(pid);
+
+    expect(await outcome).toMatchObject({ ok: true });
+    expect(pool.hostPid).toBe(pid);
+  });
+
+  it('restarts a host that stops beating, and its tasks go back without blame', async () => {
+    const pool = await startPool({ threads: 2, workerFile: ECHO, hostSilenceMs: 1000 });
+    const exits: HostExit[] = [];
+    pool.onHostExit((e) => exits.push(e));
+    const pid = pool.hostPid ?? 0;
+    const running = [pool.run(echoRequest('hang-1')), pool.run(echoRequest('hang-2'))];
+    await sleep(50);
+    process.kill(pid, 'SIGSTOP');
+
+    for (const outcome of await Promise.all(running)) {
+      expect(outcome).toEqual({
+        ok: false,
+        code: 'INTERNAL',
+        message: 'the render host stopped answering for 1 s and was restarted',
+        interrupted: true,
+      });
+    }
+    expect(exits).toMatchObject([{ pid, reason: 'watchdog', signal: 'SIGKILL' }]);
+    await waitFor(() => pool.hostPid !== undefined);
+    expect(await pool.run(echoRequest('fine'))).toMatchObject({ ok: true });
+  });
+
+  it('makes a timeout the worker reports a suspect only if the host was alive that long', async () => {
+    const pool = await startPool({ threads: 1, workerFile: ECHO });
+    // At once: its wall clock ran out while the process was stopped.
+    expect(await pool.run({ ...echoRequest('timeout-after-0'), timeoutSeconds: 2 })).toEqual({
+      ok: false,
+      code: 'INTERNAL',
+      message:
+        'the render was paused past its time limit (decoding took too long (timeout: 40% complete)); it will be tried again',
+      interrupted: true,
+    });
+    expect(await pool.run({ ...echoRequest('timeout-after-2000'), timeoutSeconds: 2 })).toEqual({
+      ok: false,
+      code: 'TIMEOUT',
+      message: 'decoding took too long (timeout: 40% complete)',
+      crashed: true,
+    });
+  });
+});
+
+describe('RenderPool: who ended the host', () => {
+  /** Starts a task that never ends, once the host answers, and gives its outcome to come. */
+  async function hungTask(
+    pool: RenderPool,
+    path = '/nowhere/hung.jpg',
+  ): Promise<{ outcome: Promise<PoolOutcome> }> {
+    await waitFor(() => pool.hostPid !== undefined);
+    expect(await pool.run(echoRequest('fine'))).toMatchObject({ ok: true });
+    const outcome = pool.run({ ...echoRequest('hang'), input: { kind: 'file', path } });
+    await sleep(50);
+    return { outcome };
+  }
+
+  it.each(['SIGKILL', 'SIGTERM', 'SIGINT'] as const)(
+    'a host ended by %s from outside interrupts its tasks without blame',
+    async (signal) => {
+      const pool = await startPool({ threads: 2, workerFile: ECHO });
+      const exits: HostExit[] = [];
+      pool.onHostExit((e) => exits.push(e));
+      const pid = pool.hostPid ?? 0;
+      const tasks = await Promise.all([
+        hungTask(pool, '/nowhere/a.jpg'),
+        hungTask(pool, '/nowhere/b.jpg'),
+      ]);
+      process.kill(pid, signal);
+
+      for (const outcome of await Promise.all(tasks.map((t) => t.outcome))) {
+        expect(outcome).toEqual({
+          ok: false,
+          code: 'INTERNAL',
+          message: `the render host was ended from outside (signal ${signal}); the image will be tried again`,
+          interrupted: true,
+        });
+      }
+      expect(exits).toMatchObject([{ pid, signal, reason: 'killed', restartInMs: 0 }]);
+      await waitFor(() => pool.hostPid !== undefined);
+      expect(await pool.run(echoRequest('fine'))).toMatchObject({ ok: true });
+    },
+  );
+
+  it('a host that exits with a code interrupts its tasks without blame', async () => {
+    const pool = await startPool({ threads: 1, workerFile: ECHO, hostFile: EXIT_ON_SIGNAL_HOST });
+    const pid = pool.hostPid ?? 0;
+    const task = await hungTask(pool);
+    process.kill(pid, 'SIGUSR2');
+    const outcome = await task.outcome;
+    expect(outcome).toMatchObject({ ok: false, code: 'INTERNAL', interrupted: true });
+    expect(outcome.ok === false && outcome.message).toContain('(exit code 9)');
+  });
+
+  it.each(['SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE', 'SIGABRT'] as const)(
+    'a host that dies by %s crashed: its tasks are suspects',
+    async (signal) => {
+      const pool = await startPool({ threads: 1, workerFile: ECHO });
+      const exits: HostExit[] = [];
+      pool.onHostExit((e) => exits.push(e));
+      const task = await hungTask(pool);
+      process.kill(pool.hostPid ?? 0, signal);
+      expect(await task.outcome).toEqual({
+        ok: false,
+        code: 'DECODER_CRASH',
+        message: `the image decoder crashed (signal ${signal}) while this image was being processed`,
+        crashed: true,
+      });
+      expect(exits).toMatchObject([{ signal, reason: 'crashed' }]);
+    },
+  );
+
+  it('reports an image in flight at three outside kills in a row as crashed', async () => {
+    const pool = await startPool({ threads: 1, workerFile: ECHO });
+    const outcomes: PoolOutcome[] = [];
+    for (let i = 0; i < 4; i++) {
+      const task = await hungTask(pool, '/nowhere/oom.jpg');
+      const pid = pool.hostPid ?? 0;
+      process.kill(pid, 'SIGKILL'); // as the out-of-memory killer would
+      outcomes.push(await task.outcome);
+      await waitFor(() => pool.hostPid !== undefined && pool.hostPid !== pid);
+    }
+    expect(
+      outcomes.map((o) => ('crashed' in o ? 'crashed' : 'interrupted' in o && 'interrupted')),
+    ).toEqual(['interrupted', 'interrupted', 'crashed', 'crashed']);
+    expect(outcomes[2]).toEqual({
+      ok: false,
+      code: 'DECODER_CRASH',
+      message:
+        'the render host was ended (signal SIGKILL) 3 times in a row while this image was being processed (out of memory?)',
+      crashed: true,
+    });
+    // Once it finishes, it starts from zero.
+    expect(
+      await pool.run({ ...echoRequest('ok'), input: { kind: 'file', path: '/nowhere/oom.jpg' } }),
+    ).toMatchObject({ ok: true });
+    const again = await hungTask(pool, '/nowhere/oom.jpg');
+    process.kill(pool.hostPid ?? 0, 'SIGKILL');
+    expect(await again.outcome).toMatchObject({ interrupted: true });
+  });
+
+  it('tells native crashes from processes ended from outside, on every platform', () => {
+    for (const signal of ['SIGSEGV', 'SIGBUS', 'SIGABRT', 'SIGILL', 'SIGFPE', 'SIGTRAP'] as const) {
+      expect(isNativeCrash(null, signal, 'linux'), signal).toBe(true);
+    }
+    for (const signal of ['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+      expect(isNativeCrash(null, signal, 'darwin'), signal).toBe(false);
+    }
+    expect([0, 1, 3, 9, 70, 134].map((code) => isNativeCrash(code, null, 'linux'))).toEqual(
+      Array(6).fill(false),
+    );
+    // Access violation, fail-fast, stack overflow, breakpoint, abort().
+    expect(
+      [0xc0000005, 0xc0000409, 0xc00000fd, 0x80000003, 3, 134].map((c) =>
+        isNativeCrash(c, null, 'win32'),
+      ),
+    ).toEqual(Array(6).fill(true));
+    expect([0, 1, 9, 70].map((c) => isNativeCrash(c, null, 'win32'))).toEqual(Array(4).fill(false));
+  });
+});
+
+describe('RenderPool sweeps the temporary files of a dead host', () => {
+  it.each(['SIGKILL', 'SIGABRT'] as const)(
+    'removes those of the outputs it held (%s) before their outcomes come, and nothing else',
+    async (signal) => {
+      const dir = tempDir();
+      const settings = { maxWidth: 300, maxHeight: 300, format: 'jpeg' as const, quality: 80 };
+      const request = (label: string, name: string): RenderRequest => ({
+        ...echoRequest(label),
+        input: { kind: 'file', path: join(dir, `${name}.src`) },
+        outputs: [
+          { variant: 'cache', finalPath: join(dir, 'cache', `${name}.jpg`), settings },
+          { variant: 'thumbnail', finalPath: join(dir, 'thumbnail', `${name}.jpg`), settings },
+        ],
+      });
+      const held = [request('hang-1', '1'), request('hang-2', '2')];
+      const keep = ['1.jpg.backup.tmp', '3.jpg', '3.jpg.0123456789ab.tmp', 'notes.tmp', '1.jpg'];
+      for (const folder of ['cache', 'thumbnail']) {
+        mkdirSync(join(dir, folder));
+        for (const name of keep) writeFileSync(join(dir, folder, name), 'keep');
+      }
+      for (const r of held) {
+        for (const o of r.outputs) {
+          writeFileSync(tempPathFor(o.finalPath, 'a1b2c3d4e5f6'), 'dead write');
+          writeFileSync(tempPathFor(o.finalPath, '000000000000'), 'dead write');
+        }
+      }
+      const pool = await startPool({ threads: 2, workerFile: ECHO });
+      const pid = pool.hostPid ?? 0;
+      // What is on disk the moment each outcome is delivered.
+      const seen = held.map((r) =>
+        pool.run(r).then((outcome) => ({
+          outcome,
+          cache: filesUnder(join(dir, 'cache')),
+          thumbnail: filesUnder(join(dir, 'thumbnail')),
+        })),
+      );
+      await sleep(100);
+      process.kill(pid, signal);
+
+      for (const { outcome, cache, thumbnail } of await Promise.all(seen)) {
+        expect(outcome.ok).toBe(false);
+        expect(cache).toEqual([...keep].sort());
+        expect(thumbnail).toEqual([...keep].sort());
+      }
+    },
+  );
 });

@@ -2,7 +2,7 @@
  * A stand-in render task for pool tests: answers at once without touching an
  * image, so that tests can time the pool's own overhead and drive the cases
  * real images make slow or flaky (a hung task, a thrown bug, a worker that
- * dies while loading).
+ * dies while loading, a timeout the worker reports itself).
  */
 import { existsSync } from 'node:fs';
 import type { RenderRequest, RenderResult } from '../../../src-shared/render-task.ts';
@@ -18,6 +18,16 @@ export function warmUp(): boolean {
 export default async function echo(req: RenderRequest): Promise<RenderResult> {
   if (req.label.includes('hang')) await new Promise(() => {});
   if (req.label.includes('throw')) throw new Error(`echo: asked to throw for ${req.label}`);
+  // "timeout-after-N": what libvips says when its wall clock passes the limit, after N ms.
+  const timeoutAfter = /timeout-after-(\d+)/.exec(req.label)?.[1];
+  if (timeoutAfter !== undefined) {
+    await new Promise((r) => setTimeout(r, Number(timeoutAfter)));
+    return {
+      ok: false,
+      code: 'TIMEOUT',
+      message: 'decoding took too long (timeout: 40% complete)',
+    };
+  }
   const data = req.input.kind === 'buffer' ? req.input.data : new Uint8Array();
   return {
     ok: true,
