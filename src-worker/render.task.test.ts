@@ -151,6 +151,12 @@ describe('render', () => {
     expect(estimateJpegQuality(readFileSync(output(result, 'thumbnail').path))).toBe(80);
   });
 
+  it('records an AVIF source as avif, not as the HEIF container libvips names it', async () => {
+    const input = file('photo.avif', await noise(320, 240).avif({ quality: 50 }).toBuffer());
+    const result = expectOk(await render(request(input).req));
+    expect(result.source).toMatchObject({ format: 'avif', width: 320, height: 240 });
+  });
+
   it('writes WebP outputs', async () => {
     const input = file('for-webp.jpg', await noise(1000, 500).jpeg().toBuffer());
     const webp: VariantSettings = { ...THUMB, format: 'webp' };

@@ -118,7 +118,9 @@ export default async function render(req: RenderRequest): Promise<RenderResult> 
         return { ok: false, code: 'TRUNCATED', message: `the file is truncated: ${short}` };
     }
     const info: SourceInfo = {
-      format: meta.format,
+      // libvips names every HEIF container 'heif'; an AV1-coded one is AVIF, the
+      // name the scan's probe records and browsers can show.
+      format: meta.format === 'heif' && meta.compression === 'av1' ? 'avif' : meta.format,
       width: meta.autoOrient.width,
       height: meta.autoOrient.height,
       orientation: meta.orientation ?? 1,
