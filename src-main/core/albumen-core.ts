@@ -10,7 +10,7 @@ import { JobTransitions } from '../jobs/job-transitions.ts';
 import { Scheduler, type LibraryPort, type RenderPoolPort } from '../jobs/scheduler.ts';
 import { ProgressTracker } from '../jobs/progress.ts';
 import { FileLogger, type LogEntry, type Logger } from '../util/logger.ts';
-import { acquireProcessLock, processLockState, type LockHolder } from './process-lock.ts';
+import { acquireProcessLock, processLockState, type LockHolder } from '../store/process-lock.ts';
 import { CACHE_MARKER, isTempOfImage, outputAbsPath, outputDir } from '../util/output-layout.ts';
 import { SettingsStore } from './settings-store.ts';
 import { CacheService } from '../cache/cache.service.ts';

@@ -23,7 +23,7 @@ import { AppService } from '../app/app-service.ts';
 import type { AlbumenCore } from '../core/albumen-core.ts';
 import { openNodeCore } from '../core/compose-node.ts';
 import { defaultDataDir } from '../core/data-dir.ts';
-import { LockedError } from '../core/process-lock.ts';
+import { LockedError } from '../store/process-lock.ts';
 import { appFiles } from './app-files.ts';
 import { pathsFromArgv } from './command-line.ts';
 import { forwardEvents, isTrustedSender, registerCommandHandler, senderInfo } from './ipc.ts';
