@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -106,6 +106,22 @@ describe('SourceReader.resolveFile', () => {
       expect(codeOfSync(() => reader.resolveFile(folder, bad))).toBe('INVALID_ENTRY_NAME');
     }
     expect(codeOfSync(() => reader.resolveFile(archive, 'a.jpg'))).toBe('INVALID_INPUT');
+  });
+});
+describe('SourceReader and links changed after the scan', () => {
+  it('refuses to read through a link that now leads outside the root', async () => {
+    const root = join(base.dir, 'relinked');
+    await mkdir(root, { recursive: true });
+    await writeFile(join(base.dir, 'secret.jpg'), photo);
+    await writeFile(join(root, 'inside.jpg'), photo);
+    await symlink(join(root, 'inside.jpg'), join(root, 'link.jpg'));
+    const src = { kind: 'folder' as const, root };
+    expect(reader.resolveFile(src, 'link.jpg')).toBe(join(root, 'link.jpg'));
+    await rm(join(root, 'link.jpg'));
+    await symlink(join(base.dir, 'secret.jpg'), join(root, 'link.jpg'));
+    expect(codeOfSync(() => reader.resolveFile(src, 'link.jpg'))).toBe('LINK_OUTSIDE_ROOT');
+    expect(await codeOf(reader.toRenderInput(src, 'link.jpg'))).toBe('LINK_OUTSIDE_ROOT');
+    expect(await codeOf(reader.openStream(src, 'link.jpg'))).toBe('LINK_OUTSIDE_ROOT');
   });
 });
 

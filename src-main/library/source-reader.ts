@@ -1,4 +1,4 @@
-import type { Stats } from 'node:fs';
+import { realpathSync, type Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -8,7 +8,7 @@ import { DEFAULT_SETTINGS } from '../../src-shared/settings.ts';
 import type { InputLimits } from '../../src-shared/settings.ts';
 import type { ArchiveItem } from './archive-index.ts';
 import { archiveItems, entryLimitFailure, fileIdentity, openZip } from './archive-index.ts';
-import type { CollectionSource } from './collection-source.ts';
+import { isWithin, type CollectionSource } from './collection-source.ts';
 import {
   LibraryError,
   errnoCode,
@@ -81,6 +81,15 @@ export class SourceReader {
       throw new LibraryError(
         'INVALID_ENTRY_NAME',
         `${JSON.stringify(entryPath)}: outside the collection`,
+      );
+    }
+    // Links are followed only inside the root, at read time too: a link changed to
+    // point elsewhere after the scan is refused, not read.
+    const real = realOrSelf(path);
+    if (real !== path && !isWithin(real, realOrSelf(root))) {
+      throw new LibraryError(
+        'LINK_OUTSIDE_ROOT',
+        `${JSON.stringify(entryPath)}: a symbolic link leads outside the collection's folder (not followed)`,
       );
     }
     return path;
@@ -365,4 +374,13 @@ function collect(stream: Readable, skip: number, length: number): Promise<Uint8A
     stream.once('end', () => settle());
     stream.once('error', settle);
   });
+}
+
+/** The path with its links resolved, or the path itself when it cannot be (missing). */
+function realOrSelf(path: string): string {
+  try {
+    return realpathSync.native(path);
+  } catch {
+    return path;
+  }
 }
