@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { Store } from '../store/store.ts';
 import { storeInvariantProblems } from '../store/invariants.ts';
 import { outputAbsPath } from '../util/output-layout.ts';
-import type { JobRow } from '../store/rows.ts';
+import type { ItemRow, JobRow } from '../store/rows.ts';
+import { VARIANTS, type StageName } from '../../src-shared/domain.ts';
+import { isTerminal } from '../../src-shared/status.ts';
 
 /** What a data folder holds, read while no process works on it. */
 export interface DataDirReport {
@@ -16,6 +18,35 @@ export interface DataDirReport {
   temps: string[];
   /** Output-shaped files with no row (normal right after a kill between rename and commit). */
   orphans: string[];
+  /** Output rows whose file the caller deleted behind the app's back (`opts.deleted`). */
+  missing: string[];
+  /** How many separate invariants were checked (for the fault suite's figures). */
+  checked: number;
+}
+
+export interface InspectOptions {
+  /**
+   * No process works and none was killed since the last clean end: no
+   * temporary file and no output-shaped file without its row may be left.
+   */
+  idle?: boolean;
+  /**
+   * Files the caller deleted behind the app's back: a row whose file is one of
+   * these is listed in `missing`, not as a problem (the app cannot know yet).
+   */
+  deleted?: ReadonlySet<string>;
+  /**
+   * Entry paths known to be valid photos, by collection root: none of them may
+   * end failed at any stage (a kill, a stopped decoder or a full disk is never
+   * the image's fault).
+   */
+  valid?: ReadonlyMap<string, ReadonlySet<string>>;
+  /**
+   * After the last run with no fault left: every job is terminal, and every
+   * image whose newest item of a variant is done or skipped has that output,
+   * its row and its file (nothing is left to remake a missing one).
+   */
+  final?: boolean;
 }
 
 function isOutputShaped(abs: string): boolean {
@@ -33,27 +64,69 @@ export function filesBelow(dir: string): string[] {
 /**
  * Opens a data folder's store (never while a process runs on it) and checks
  * the store's invariants plus the files: each output row has its file with its
- * size, each output-shaped file has its row, and (with `idle`) no temporary
- * file is left.
+ * size, each folder's byte and file counters match its rows, each
+ * output-shaped file has its row, and (with `idle`) no temporary file is left.
+ * A done item without an output row is a problem unless a newer item of the
+ * same image and variant is pending or running (it will be remade, or the user
+ * cancelled the job that would remake it).
  */
-export function inspectDataDir(dataDir: string, opts: { idle?: boolean } = {}): DataDirReport {
+export function inspectDataDir(dataDir: string, opts: InspectOptions = {}): DataDirReport {
   const store = Store.open(join(dataDir, 'library.db'));
   try {
-    const problems = storeInvariantProblems(store);
+    const jobs = store.jobs.page(1_000_000, 0);
+    const ascending = [...jobs].sort((a, b) => a.id - b.id);
+    /** The item of the newest job that has one for (image, stage). */
+    const newestItem = (imageId: number, stage: StageName): ItemRow | undefined => {
+      for (let i = ascending.length - 1; i >= 0; i--) {
+        const it = store.items.byKey(ascending[i]!.id, stage, imageId);
+        if (it) return it;
+      }
+      return undefined;
+    };
+    let checked = 4; // integrity, counters, statuses, finished-without-output
+    const unexcused = new Set<number>();
+    for (const f of store.diagnostics.finishedWithoutOutput()) {
+      const newest = newestItem(f.imageId, f.stage);
+      if (!(newest && (newest.state === 'pending' || newest.state === 'running'))) {
+        unexcused.add(f.itemId);
+      }
+    }
+    const problems = storeInvariantProblems(store).filter((p) => {
+      const m = /^item (\d+) \(.* is finished without an output$/.exec(p);
+      return !m || unexcused.has(Number(m[1]));
+    });
     const folders = store.cacheFolders.list();
     const byId = new Map(folders.map((f) => [f.id, f.path]));
     const recorded = new Set<string>();
+    const missing: string[] = [];
+    const sums = new Map<number, { bytes: number; files: number }>();
     for (let page = store.outputs.after(0, 1000); page.length;) {
       for (const o of page) {
         const abs = outputAbsPath(byId.get(o.cacheFolderId) ?? '', o.relPath);
         recorded.add(abs);
+        const sum = sums.get(o.cacheFolderId) ?? { bytes: 0, files: 0 };
+        sum.bytes += o.bytes;
+        sum.files++;
+        sums.set(o.cacheFolderId, sum);
         const st = statSync(abs, { throwIfNoEntry: false });
-        if (!st?.isFile()) problems.push(`output ${o.id} has no file ${abs}`);
-        else if (st.size !== o.bytes)
+        if (!st?.isFile()) {
+          if (opts.deleted?.has(abs)) missing.push(abs);
+          else problems.push(`output ${o.id} has no file ${abs}`);
+        } else if (st.size !== o.bytes)
           problems.push(`output ${o.id}: ${abs} has ${st.size} bytes, row says ${o.bytes}`);
       }
       page = store.outputs.after(page[page.length - 1]!.id, 1000);
     }
+    checked += 2;
+    for (const f of folders) {
+      const sum = sums.get(f.id) ?? { bytes: 0, files: 0 };
+      if (sum.bytes !== f.bytes || sum.files !== f.files) {
+        problems.push(
+          `cache folder ${f.id}: counters say ${f.files} files, ${f.bytes} bytes; rows hold ${sum.files} files, ${sum.bytes} bytes`,
+        );
+      }
+    }
+    checked++;
     const temps: string[] = [];
     const orphans: string[] = [];
     for (const f of folders) {
@@ -67,6 +140,56 @@ export function inspectDataDir(dataDir: string, opts: { idle?: boolean } = {}): 
     if (opts.idle && temps.length) problems.push(`temporary files left: ${temps.join(', ')}`);
     if (opts.idle && orphans.length)
       problems.push(`files without output rows: ${orphans.join(', ')}`);
+    if (opts.idle) checked += 2;
+    if (opts.valid) {
+      checked++;
+      for (const j of jobs) {
+        const root = store.collections.get(j.collectionId)?.root ?? '';
+        const valid = opts.valid.get(root);
+        if (!valid) continue;
+        for (const f of store.items.failedPage(j.id, 1_000_000, 0)) {
+          if (valid.has(f.path)) {
+            problems.push(
+              `job ${j.id}: valid photo ${f.path} failed at ${f.stage} with ${f.code}: ${f.message}`,
+            );
+          }
+        }
+      }
+    }
+    if (opts.final) {
+      checked += 2;
+      for (const j of jobs) {
+        if (!isTerminal(j.status)) {
+          const why = j.paused ? ` (${j.pauseReason ?? 'user'})` : '';
+          problems.push(`job ${j.id} is ${j.status}${why} after the final run`);
+        }
+      }
+      for (const c of store.collections.list()) {
+        for (let off = 0, page = store.images.page(c.id, 500, 0); page.length;) {
+          for (const img of page) {
+            for (const v of VARIANTS) {
+              const it = newestItem(img.id, v);
+              if (!it || (it.state !== 'done' && it.state !== 'skipped')) continue;
+              const outs = store.outputs.ofImage(img.id).filter((o) => o.variant === v);
+              const present = outs.some((o) =>
+                statSync(outputAbsPath(byId.get(o.cacheFolderId) ?? '', o.relPath), {
+                  throwIfNoEntry: false,
+                })?.isFile(),
+              );
+              if (!present) {
+                problems.push(
+                  `${c.root} ${img.entryPath}: its ${v} item ${it.id} (job ${it.jobId}) is ${it.state} but ` +
+                    (outs.length ? 'its file is gone' : 'it has no output') +
+                    ', and nothing will make it again',
+                );
+              }
+            }
+          }
+          off += page.length;
+          page = store.images.page(c.id, 500, off);
+        }
+      }
+    }
     const done = new Map<number, string>();
     for (const d of store.diagnostics.doneOutputs()) {
       const st = statSync(outputAbsPath(byId.get(d.cacheFolderId) ?? '', d.relPath), {
@@ -74,7 +197,7 @@ export function inspectDataDir(dataDir: string, opts: { idle?: boolean } = {}): 
       });
       done.set(d.itemId, `${d.attempts}:${st?.ino ?? 'none'}:${st?.mtimeMs ?? 0}`);
     }
-    return { problems, done, jobs: store.jobs.page(1_000_000, 0), temps, orphans };
+    return { problems, done, jobs, temps, orphans, missing, checked };
   } finally {
     store.close();
   }
