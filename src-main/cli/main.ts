@@ -302,6 +302,8 @@ async function runCommand(core: AlbumenCore, json: boolean, io: Io): Promise<num
     },
     json,
     io,
+    // What the start-up check of output files requeues is work of this run too.
+    { untilOutputsChecked: true },
   );
   if (!outcome.jobs.length) {
     if (json) printJson(core, [], io);
@@ -353,6 +355,7 @@ async function processUntil(
   ids: () => number[],
   json: boolean,
   io: Io,
+  opts: { untilOutputsChecked?: boolean } = {},
 ): Promise<Outcome> {
   const views = (): JobView[] =>
     ids()
@@ -360,10 +363,12 @@ async function processUntil(
       .filter((v): v is JobView => v !== undefined);
   const before = views();
   const first = assess(before);
-  if (first === 'done' || first === 'paused') {
+  if (!opts.untilOutputsChecked && (first === 'done' || first === 'paused')) {
     return { jobs: before, paused: first === 'paused' ? openOf(before) : [] };
   }
   await core.start();
+  let checked = !opts.untilOutputsChecked;
+  void core.whenOutputsChecked().then(() => (checked = true));
   const display = json ? null : new ProgressDisplay(io);
   const unsubscribe = display ? core.onJobChanged((j) => display.update(j)) : () => {};
   const note = (line: string) => {
@@ -385,10 +390,12 @@ async function processUntil(
   try {
     const told = new Map<number, string>();
     for (;;) {
+      // Read before the views: what the check requeued is then in them.
+      const complete = checked;
       const now = views();
       for (const v of now) display?.update(v);
       const state = assess(now);
-      if (state === 'done' || state === 'paused') {
+      if (complete && (state === 'done' || state === 'paused')) {
         display?.finish();
         return { jobs: now, paused: state === 'paused' ? openOf(now) : [] };
       }

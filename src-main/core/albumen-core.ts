@@ -97,6 +97,8 @@ export class AlbumenCore {
   private flushTimer: NodeJS.Timeout | null = null;
   private spaceTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** The running start-up check of output files, once processing started. */
+  private outputCheck: Promise<void> = Promise.resolve();
 
   private constructor(parts: CoreParts) {
     this.parts = parts;
@@ -179,7 +181,7 @@ export class AlbumenCore {
       );
       this.scheduler.start();
       this.logger.log('info', `processing started with ${threads} render threads`);
-      void this.checkOutputFiles();
+      this.outputCheck = this.checkOutputFiles();
     } catch (err) {
       this.releaseLock?.();
       this.releaseLock = null;
@@ -310,6 +312,15 @@ export class AlbumenCore {
         `invariant: job ${d.jobId} ${d.stage} counters ${JSON.stringify(d.stored)} differed from its items ${JSON.stringify(d.actual)}; repaired`,
       );
     }
+  }
+
+  /**
+   * Resolves once the start-up check of output files (started by `start`) has
+   * looked at every output, so what it requeued is in the store; at once when
+   * processing has not started.
+   */
+  whenOutputsChecked(): Promise<void> {
+    return this.outputCheck;
   }
 
   /**

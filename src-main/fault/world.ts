@@ -205,11 +205,15 @@ export class FaultWorld {
     return Object.values(this.faults).some(Boolean);
   }
 
-  /** A full disk, a size limit or a DISK_FULL pause may keep a run waiting for room. */
+  /**
+   * A full disk, a size limit or a read-only cache folder may keep a run waiting
+   * (its jobs pause DISK_FULL or READ_ONLY and resume once the folder takes writes).
+   */
   private mayBlock(): boolean {
     return (
       this.faults['cache-full'] ||
       this.faults['data-full'] ||
+      this.faults['cache-readonly'] ||
       this.folders().some((f) => f.limitBytes !== null)
     );
   }

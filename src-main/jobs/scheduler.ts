@@ -97,7 +97,13 @@ const MAX_SCANS = 2;
 /** Render units looked at per pick (skips are settled in bulk, claims up to capacity). */
 const PICK_SIZE = 64;
 /** Failures of a render that may be its cache folder's fault rather than the image's. */
-const WRITE_FAULTS: ReadonlySet<string> = new Set(['DISK_FULL', 'IO_ERROR', 'PERMISSION_DENIED']);
+const WRITE_FAULTS: ReadonlySet<string> = new Set([
+  'DISK_FULL',
+  'IO_ERROR',
+  'PERMISSION_DENIED',
+  // mkdir of an output folder on a read-only volume may say ENOENT.
+  'NOT_FOUND',
+]);
 
 /** The thrown error's code when it is one of ours (e.g. a LibraryError), else null. */
 export function failureOf(err: unknown): Failure | null {
