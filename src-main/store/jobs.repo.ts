@@ -5,6 +5,7 @@ import {
   isErrorCode,
   type Failure,
   type JobStatus,
+  type StageCounters,
   type StageName,
 } from '../../src-shared/domain.ts';
 import { deriveJobStatus, deriveStatus, isTerminal } from '../../src-shared/status.ts';
@@ -26,16 +27,7 @@ interface JobDbRow {
   finished_at: number | null;
 }
 
-interface StageDbRow {
-  stage: StageName;
-  status: JobStatus;
-  total: number;
-  pending: number;
-  running: number;
-  done: number;
-  skipped: number;
-  failed: number;
-}
+type StageDbRow = StageCounters & { stage: StageName; status: JobStatus };
 
 function toJob(r: JobDbRow): JobRow {
   return {

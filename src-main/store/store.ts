@@ -60,6 +60,8 @@ export class Store implements Repos {
   readonly outputs: OutputsRepo;
   readonly settings: SettingsRepo;
   readonly diagnostics: DiagnosticsRepo;
+  /** The repositories as one object, spread into each transition's `tx`. */
+  private readonly repos: Repos;
   private readonly db: Db;
   private readonly file: string;
   private readonly clock: () => number;
@@ -79,6 +81,8 @@ export class Store implements Repos {
     this.outputs = new OutputsRepo(db);
     this.settings = new SettingsRepo(db);
     this.diagnostics = new DiagnosticsRepo(db);
+    const { cacheFolders, collections, images, items, jobs, outputs, settings, diagnostics } = this;
+    this.repos = { cacheFolders, collections, images, items, jobs, outputs, settings, diagnostics };
   }
 
   /** Opens (creating and migrating if needed) the store file. */
@@ -114,17 +118,7 @@ export class Store implements Repos {
   private run<T>(change: (tx: Tx) => T): T {
     this.depth++;
     try {
-      const tx: Tx = {
-        cacheFolders: this.cacheFolders,
-        collections: this.collections,
-        images: this.images,
-        items: this.items,
-        jobs: this.jobs,
-        outputs: this.outputs,
-        settings: this.settings,
-        diagnostics: this.diagnostics,
-        now: this.clock(),
-      };
+      const tx: Tx = { ...this.repos, now: this.clock() };
       const result = change(tx);
       if (result instanceof Promise) {
         throw new Error('a transition must be synchronous (no await inside a transaction)');
