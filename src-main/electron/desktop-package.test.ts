@@ -25,24 +25,28 @@ let resources = '';
 describe.runIf(process.platform === 'linux')('the desktop package (electron-builder)', () => {
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'albumen desktop '));
-    const checkout = copyCheckout(join(root, 'the checkout'), [
-      'package.json',
-      'tsconfig.json',
-      'tsconfig.base.json',
-      'tsconfig.node.json',
-      'tsconfig.web.json',
-      'tsconfig.e2e.json',
-      'electron.vite.config.ts',
-      'vite.renderer.config.ts',
-      'vite.cli.config.ts',
-      'electron-builder.yml',
-      'resources',
-      'src-main',
-      'src-shared',
-      'src-worker',
-      'src-renderer',
-      'src-preload',
-    ]);
+    const checkout = copyCheckout(
+      join(root, 'the checkout'),
+      [
+        'package.json',
+        'tsconfig.json',
+        'tsconfig.base.json',
+        'tsconfig.node.json',
+        'tsconfig.web.json',
+        'tsconfig.e2e.json',
+        'electron.vite.config.ts',
+        'vite.renderer.config.ts',
+        'vite.cli.config.ts',
+        'electron-builder.yml',
+        'resources',
+        'src-main',
+        'src-shared',
+        'src-worker',
+        'src-renderer',
+        'src-preload',
+      ],
+      { nodeModules: 'real' },
+    );
     const built = await run('npm', ['run', 'build'], { cwd: checkout, timeoutMs: 180_000 });
     expect(built.code, built.stdout + built.stderr).toBe(0);
 

@@ -4,7 +4,7 @@
  * path), tools run the way npm runs them on the project's Node 24, and the
  * browser host started and asked for its page.
  */
-import { spawn, type SpawnOptions } from 'node:child_process';
+import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
 import { cpSync, mkdirSync, symlinkSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 
@@ -13,13 +13,30 @@ export const PROJECT_ROOT = join(import.meta.dirname, '..', '..');
 /**
  * Copies `parts` (files and folders, relative to the project root) into
  * `dest`, and links node_modules there (it is big, and never written).
+ *
+ * `nodeModules: 'real'` gives the copy a node_modules folder of its own
+ * instead, as a checkout after `npm ci` has: electron-builder walks the
+ * dependency tree on disk and loses the packages behind a linked node_modules
+ * (sharp's own dependencies went missing from the package that way). The
+ * files are hard links where the file system allows it (Linux and macOS
+ * `cp`), else copies.
  */
-export function copyCheckout(dest: string, parts: readonly string[]): string {
+export function copyCheckout(
+  dest: string,
+  parts: readonly string[],
+  { nodeModules = 'link' }: { nodeModules?: 'link' | 'real' } = {},
+): string {
   mkdirSync(dest, { recursive: true });
   for (const part of parts) {
     cpSync(join(PROJECT_ROOT, part), join(dest, part), { recursive: true });
   }
-  symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(dest, 'node_modules'), 'junction');
+  const from = join(PROJECT_ROOT, 'node_modules');
+  const to = join(dest, 'node_modules');
+  if (nodeModules === 'link') {
+    symlinkSync(from, to, 'junction');
+  } else if (spawnSync('cp', ['-al', from, to]).status !== 0) {
+    cpSync(from, to, { recursive: true, verbatimSymlinks: true });
+  }
   return dest;
 }
 
