@@ -10,13 +10,13 @@ import {
   unlink,
   writeFile,
 } from 'node:fs/promises';
-import { existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, realpathSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Store } from '../store/store.ts';
 import type { CacheFolderRow } from '../store/rows.ts';
 import type { JobTransitions } from '../jobs/job-transitions.ts';
 import type { Logger } from '../util/logger.ts';
-import { CACHE_MARKER, isOwnCacheFile, outputAbsPath } from '../util/output-layout.ts';
+import { CACHE_MARKER, isOwnCacheFile, outputAbsPath, outputDir } from '../util/output-layout.ts';
 import { rendezvous } from './placement.ts';
 import type { Variant } from '../../src-shared/domain.ts';
 import type {
@@ -518,6 +518,44 @@ export class CacheService {
       found.push({ abs: f.abs, size: f.size });
     }
     return found;
+  }
+
+  /**
+   * Deletes what a dead run's writes of these images left: temporary files,
+   * and outputs renamed into place whose row was never recorded. Looks in every
+   * reachable folder, not just the collection's own: a folder added or removed
+   * since then re-placed the collection. Runs at start-up with the library
+   * lock held, before anything renders, so no write of this library is under
+   * way. Synchronous, like the rest of start-up recovery. Returns how many.
+   */
+  removeLeftovers(
+    renders: readonly { collectionId: number; imageId: number; variant: Variant }[],
+  ): number {
+    let removed = 0;
+    for (const r of this.rows()) {
+      if (!this.online(r.path)) continue;
+      for (const it of renders) {
+        const dir = outputDir(r.path, it.collectionId, it.imageId, it.variant);
+        let names: string[];
+        try {
+          names = readdirSync(dir);
+        } catch {
+          continue; // no folder: nothing was written here for this image
+        }
+        for (const name of names) {
+          const rel = relative(r.path, join(dir, name)).split(sep).join('/');
+          if (!name.startsWith(`${it.imageId}-`) || !isOwnCacheFile(rel)) continue;
+          if (!name.endsWith(TEMP_SUFFIX) && this.store.outputs.refersTo(r.id, rel)) continue;
+          try {
+            unlinkSync(join(dir, name));
+            removed++;
+          } catch (err) {
+            this.log.log('warn', `could not remove ${join(dir, name)}: ${String(err)}`);
+          }
+        }
+      }
+    }
+    return removed;
   }
 
   /**

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, unlinkSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { basename, join } from 'node:path';
 import { stat } from 'node:fs/promises';
@@ -11,7 +11,7 @@ import { Scheduler, type LibraryPort, type RenderPoolPort } from '../jobs/schedu
 import { ProgressTracker } from '../jobs/progress.ts';
 import { FileLogger, type LogEntry, type Logger } from '../util/logger.ts';
 import { acquireProcessLock, processLockState, type LockHolder } from '../store/process-lock.ts';
-import { CACHE_MARKER, isTempOfImage, outputAbsPath, outputDir } from '../util/output-layout.ts';
+import { CACHE_MARKER, outputAbsPath } from '../util/output-layout.ts';
 import { SettingsStore } from './settings-store.ts';
 import { CacheService } from '../cache/cache.service.ts';
 import { refuseOwnFolder } from '../library/collection-source.ts';
@@ -281,30 +281,11 @@ export class AlbumenCore {
         `recovered ${interrupted.length} items left running by a previous run`,
       );
     }
-    let removed = 0;
-    for (const it of interrupted) {
-      if (it.stage === 'scan') continue;
-      const collection = this.store.collections.get(it.collectionId);
-      const folder = collection && this.store.cacheFolders.get(collection.cacheFolderId);
-      if (!folder) continue;
-      const dir = outputDir(folder.path, it.collectionId, it.imageId, it.stage);
-      let names: string[];
-      try {
-        names = readdirSync(dir);
-      } catch {
-        continue; // no folder: nothing was written for this image yet
-      }
-      for (const name of names) {
-        if (!isTempOfImage(name, it.imageId)) continue;
-        try {
-          unlinkSync(join(dir, name));
-          removed++;
-        } catch (err) {
-          this.logger.log('warn', `could not remove ${name}: ${String(err)}`);
-        }
-      }
-    }
-    if (removed) this.logger.log('info', `removed ${removed} temporary files of a previous run`);
+    const removed = this.cache.removeLeftovers(
+      interrupted.flatMap((it) => (it.stage === 'scan' ? [] : [{ ...it, variant: it.stage }])),
+    );
+    if (removed)
+      this.logger.log('info', `removed ${removed} files a previous run left half-written`);
     const drift = this.transitions.repairCounters();
     for (const d of drift) {
       this.logger.log(

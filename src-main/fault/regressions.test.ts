@@ -84,6 +84,22 @@ describe('fault-suite regressions', () => {
     ]);
   }, 60_000);
 
+  it('a kill mid-write, then a new cache folder, leaves no temporary or unrecorded file', async () => {
+    // Found by the suite: adding a folder re-places collections, and start-up
+    // recovery looked for the dead run's files only in the collection's new
+    // folder, so the temporary and renamed-but-unrecorded files in the old one
+    // stayed for good.
+    for (const crashAt of ['after-temp-write:2', 'after-rename:2'] as const) {
+      const r = await replay([
+        { op: 'import', collection: 0, wait: true, crashAt },
+        { op: 'cache-add' },
+        { op: 'run' },
+      ]);
+      expect(r.problems, describeRun(r)).toEqual([]);
+      expect(r.steps[0]).toContain(`died at ${crashAt}`);
+    }
+  }, 90_000);
+
   it.skipIf(!mounts)(
     'a read-only cache folder pauses its jobs and fails no valid photo',
     async () => {

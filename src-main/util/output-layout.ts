@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import type { Variant } from '../../src-shared/domain.ts';
 import { extensionFor, type OutputFormat } from '../../src-shared/settings.ts';
-import { TEMP_SUFFIX } from '../../src-shared/render-task.ts';
 
 /** Images per shard folder, so no folder grows past a few thousand files. */
 const SHARD_SIZE = 1000;
@@ -35,11 +34,6 @@ export function outputDir(
   variant: Variant,
 ): string {
   return join(cacheRoot, String(collectionId), variant, String(Math.floor(imageId / SHARD_SIZE)));
-}
-
-/** True for a temporary file left by a write of this image's outputs. */
-export function isTempOfImage(fileName: string, imageId: number): boolean {
-  return fileName.startsWith(`${imageId}-`) && fileName.endsWith(TEMP_SUFFIX);
 }
 
 /**
