@@ -521,6 +521,44 @@ export class CacheService {
   }
 
   /**
+   * Deletes the queued files (see FileDeletionsRepo) and takes them off the
+   * queue; a file whose folder is offline stays queued. A path that an output
+   * row refers to again is never deleted. Returns how many files went.
+   */
+  async drainDeletions(keepGoing: () => boolean = () => true): Promise<number> {
+    let removed = 0;
+    let after = 0;
+    for (;;) {
+      const page = this.store.fileDeletions.page(after, 500);
+      if (!page.length) break;
+      const settled: number[] = [];
+      for (const d of page) {
+        after = d.id;
+        if (!keepGoing()) break;
+        const folder = this.store.cacheFolders.get(d.cacheFolderId);
+        if (folder && !this.online(folder.path)) continue;
+        if (folder && !this.store.outputs.refersTo(folder.id, d.relPath)) {
+          const gone = await unlink(outputAbsPath(folder.path, d.relPath)).then(
+            () => true,
+            (err: NodeJS.ErrnoException) => err.code === 'ENOENT' || err.code === 'ENOTDIR',
+          );
+          if (!gone) continue; // kept queued: tried again at the next drain
+          removed++;
+        }
+        settled.push(d.id);
+      }
+      if (settled.length) {
+        this.store.transition((tx) => {
+          for (const id of settled) tx.fileDeletions.done(id);
+        });
+      }
+      if (!keepGoing()) break;
+    }
+    if (removed) this.forgetRoom();
+    return removed;
+  }
+
+  /**
    * Deletes what a dead run's writes of these images left: temporary files,
    * and outputs renamed into place whose row was never recorded. Looks in every
    * reachable folder, not just the collection's own: a folder added or removed

@@ -172,6 +172,7 @@ export class AlbumenCore {
           outputReady: (o) => {
             for (const l of this.outputListeners) l(o);
           },
+          filesQueued: () => void this.drainDeletions(),
         },
       });
       this.flushTimer = setInterval(() => this.flush(), this.parts.eventIntervalMs ?? 100);
@@ -182,6 +183,7 @@ export class AlbumenCore {
       this.scheduler.start();
       this.logger.log('info', `processing started with ${threads} render threads`);
       this.outputCheck = this.checkOutputFiles();
+      void this.drainDeletions();
     } catch (err) {
       this.releaseLock?.();
       this.releaseLock = null;
@@ -197,8 +199,12 @@ export class AlbumenCore {
     const scheduler = this.scheduler;
     if (!scheduler) return;
     scheduler.halt();
+    this.stopping = true;
     await this.pool?.stop();
     await scheduler.settled();
+    // What is left queued is deleted by the next start.
+    await this.draining;
+    this.stopping = false;
     this.scheduler = null;
     this.pool = null;
     if (this.flushTimer) clearInterval(this.flushTimer);
@@ -269,6 +275,32 @@ export class AlbumenCore {
       if (err instanceof StoreFullError) return;
       this.logger.log('error', `space check failed: ${String(err)}`);
     }
+  }
+
+  /** Deletes queued files in the background, one drain at a time. */
+  private draining: Promise<void> | null = null;
+  private drainAgain = false;
+  private stopping = false;
+  private drainDeletions(): Promise<void> {
+    if (this.draining) {
+      this.drainAgain = true;
+      return this.draining;
+    }
+    this.draining = (async () => {
+      do {
+        this.drainAgain = false;
+        try {
+          await this.cache.drainDeletions(() => !this.closed && !this.stopping);
+        } catch (err) {
+          if (!(err instanceof StoreFullError)) {
+            this.logger.log('error', `deleting files failed: ${String(err)}`);
+          }
+        }
+      } while (this.drainAgain && !this.closed && !this.stopping);
+    })().finally(() => {
+      this.draining = null;
+    });
+    return this.draining;
   }
 
   // ---- recovery -----------------------------------------------------------------------
@@ -503,6 +535,22 @@ export class AlbumenCore {
   /** Every image of a collection a page at a time, usable or not (tests, diagnostics). */
   allImages(collectionId: number, limit = 1000, offset = 0): ImageRow[] {
     return this.store.images.page(collectionId, limit, offset);
+  }
+
+  /** The recorded outputs of an image with the absolute path of each file. */
+  outputsOf(imageId: number): { variant: Variant; settingsHash: string; path: string }[] {
+    return this.store.outputs.ofImage(imageId).flatMap((o) => {
+      const folder = this.store.cacheFolders.get(o.cacheFolderId);
+      return folder
+        ? [
+            {
+              variant: o.variant,
+              settingsHash: o.settingsHash,
+              path: outputAbsPath(folder.path, o.relPath),
+            },
+          ]
+        : [];
+    });
   }
 
   imageCount(collectionId: number): number {

@@ -50,6 +50,7 @@ export function openNodeCore(o: NodeCoreOptions): AlbumenCore {
         walk: (source, opts) => walkCollection(source, opts),
         probe: (source, entryPath, limits) => probeEntry(reader, source, entryPath, limits),
         toRenderInput: (source, entryPath) => reader.toRenderInput(source, entryPath),
+        fingerprint: (source, entryPath) => reader.fingerprint(source, entryPath),
         openStream: (source, entryPath) => reader.openStream(source, entryPath),
         close: () => reader.close(),
       };

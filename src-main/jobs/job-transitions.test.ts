@@ -29,18 +29,21 @@ const entries = (n: number, prefix = 'img'): ScannedEntry[] =>
     failure: null,
   }));
 
+/** The settings hashes the scans see as current (output() makes 'h1' outputs). */
+const H = { thumbnail: 'h1', cache: 'h1' };
+
 const probeOk = { ok: true as const, format: 'jpeg', width: 4000, height: 3000, orientation: 1 };
 
 /** Scans `n` images into a job and probes them all successfully. */
 function scanned(jobs: JobTransitions, jobId: number, collectionId: number, n: number) {
   jobs.markStarted(jobId);
-  jobs.recordScanBatch(jobId, collectionId, entries(n));
+  const seen = jobs.recordScanBatch(jobId, collectionId, entries(n), H);
   const work = jobs.claimScanItems(jobId, n);
   jobs.completeScanItems(
     jobId,
     work.map((w) => ({ work: w, outcome: probeOk })),
   );
-  jobs.finishScan(jobId);
+  jobs.finishScan(jobId, new Set(seen));
 }
 
 function output(variant: 'thumbnail' | 'cache', imageId: number) {
@@ -77,7 +80,7 @@ describe('JobTransitions', () => {
     const { store, jobs, col } = setup();
     const job = jobs.createJob(col.id);
     jobs.markStarted(job.id);
-    jobs.recordScanBatch(job.id, col.id, entries(3));
+    jobs.recordScanBatch(job.id, col.id, entries(3), H);
     const work = jobs.claimScanItems(job.id, 10);
     expect(work).toHaveLength(3);
     expect(store.jobs.stages(job.id).scan.running).toBe(3);
@@ -125,7 +128,7 @@ describe('JobTransitions', () => {
     const job = jobs.createJob(col.id);
     jobs.markStarted(job.id);
     expect(store.jobs.get(job.id)?.status).toBe('running');
-    jobs.finishScan(job.id);
+    jobs.finishScan(job.id, new Set());
     expect(store.jobs.get(job.id)?.status).toBe('completed');
   });
 
@@ -236,12 +239,16 @@ describe('JobTransitions', () => {
     jobs.markStarted(second.id);
     const changed = entries(2);
     changed[1] = { ...changed[1]!, size: 9999 };
-    const gone = jobs.recordScanBatch(second.id, col.id, changed);
-    expect(gone.map((g) => g.relPath).sort()).toEqual(['2-cache.jpg', '2-thumbnail.jpg']);
-    expect(store.cacheFolders.get(1)).toMatchObject({ files: 2, bytes: 200 });
+    jobs.recordScanBatch(second.id, col.id, changed, H);
+    // The changed image keeps its outputs (shown until their replacements are
+    // written) and is read again; the unchanged one needs no item at all.
+    expect(store.cacheFolders.get(1)).toMatchObject({ files: 4, bytes: 400 });
+    const image2 = store.images.byPath(col.id, 'img2.jpg')!;
+    expect(image2.version).toBe(2);
+    expect(store.outputs.ofImage(image2.id).map((o) => o.sourceVersion)).toEqual([1, 1]);
     const s = store.jobs.stages(second.id);
-    expect(s.scan).toMatchObject({ total: 2, done: 1, pending: 1 });
-    expect(s.thumbnail).toMatchObject({ total: 1, pending: 1 });
+    expect(s.scan).toMatchObject({ total: 1, pending: 1 });
+    expect(s.thumbnail).toMatchObject({ total: 0 });
   });
 
   it('records a newer output and hands back the stale one made with other settings', () => {
@@ -253,7 +260,7 @@ describe('JobTransitions', () => {
     jobs.retryFailed(job.id);
     const job2 = jobs.createJob(col.id);
     jobs.markStarted(job2.id);
-    jobs.recordScanBatch(job2.id, col.id, entries(1));
+    jobs.recordScanBatch(job2.id, col.id, entries(1), { thumbnail: 'h2', cache: 'h2' });
     const [u2] = jobs.skipAndClaim(
       job2.id,
       jobs.pendingRenderUnits(job2.id, 1, new Set()),
@@ -274,6 +281,46 @@ describe('JobTransitions', () => {
     expect(store.cacheFolders.get(1)).toMatchObject({ files: 2, bytes: 200 });
   });
 
+  it('reads a file again when it changed before the same job walked it a second time', () => {
+    // Found by the hostile review of the foundations: a walk restarted (after a
+    // pause or a kill mid-scan) met a changed file whose items were already done
+    // in this job; the old code deleted its outputs and left the items done.
+    const { store, jobs, col } = setup();
+    const job = jobs.createJob(col.id);
+    jobs.markStarted(job.id);
+    const seen = jobs.recordScanBatch(job.id, col.id, entries(2), H);
+    jobs.completeScanItems(
+      job.id,
+      jobs.claimScanItems(job.id, 10).map((w) => ({ work: w, outcome: probeOk })),
+    );
+    for (const u of jobs.skipAndClaim(
+      job.id,
+      jobs.pendingRenderUnits(job.id, 10, new Set()),
+      new Set(),
+    )) {
+      renderDone(jobs, u);
+    }
+    const changed = entries(2);
+    changed[0] = { ...changed[0]!, size: 4321, mtimeMs: 9999 };
+    jobs.recordScanBatch(job.id, col.id, changed, H);
+    const img = store.images.byPath(col.id, 'img1.jpg')!;
+    expect(img.version).toBe(2);
+    expect(store.items.byKey(job.id, 'scan', img.id)?.state).toBe('pending');
+    expect(store.items.byKey(job.id, 'thumbnail', img.id)).toBeUndefined();
+    jobs.completeScanItems(
+      job.id,
+      jobs.claimScanItems(job.id, 10).map((w) => ({ work: w, outcome: probeOk })),
+    );
+    jobs.finishScan(job.id, new Set(seen));
+    expect(store.jobs.get(job.id)?.status).toBe('running');
+    const units = jobs.pendingRenderUnits(job.id, 10, new Set());
+    expect(units.map((u) => [u.imageId, u.version, u.items.length])).toEqual([[img.id, 2, 2]]);
+    for (const u of jobs.skipAndClaim(job.id, units, new Set())) renderDone(jobs, u);
+    expect(store.jobs.get(job.id)?.status).toBe('completed');
+    expect(store.outputs.ofImage(img.id).map((o) => o.sourceVersion)).toEqual([2, 2]);
+    expect(store.diagnostics.counterDrift()).toEqual([]);
+  });
+
   it('keeps counters equal to item rows through a random sequence of transitions', () => {
     const { store, jobs, col } = setup();
     let seed = 42;
@@ -282,9 +329,10 @@ describe('JobTransitions', () => {
       return seed % n;
     };
     const ids = [jobs.createJob(col.id).id, jobs.createJob(col.id).id];
+    const all = new Set<number>();
     ids.forEach((j, k) => {
       jobs.markStarted(j);
-      jobs.recordScanBatch(j, col.id, entries(30, `j${k}-`));
+      for (const id of jobs.recordScanBatch(j, col.id, entries(30, `j${k}-`), H)) all.add(id);
     });
     for (let step = 0; step < 400; step++) {
       const j = ids[rand(2)]!;
@@ -333,7 +381,7 @@ describe('JobTransitions', () => {
           jobs.recoverInterrupted();
           break;
         default:
-          if (rand(5) === 0) jobs.finishScan(j);
+          if (rand(5) === 0) jobs.finishScan(j, all);
       }
       expect(store.diagnostics.counterDrift()).toEqual([]);
     }

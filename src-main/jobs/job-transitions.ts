@@ -10,7 +10,7 @@ import type {
   Unreferenced,
 } from '../store/rows.ts';
 import type { ImageMeta } from '../store/images.repo.ts';
-import { VARIANTS, type Failure, type ItemState, type Variant } from '../../src-shared/domain.ts';
+import { VARIANTS, type Failure, type Variant } from '../../src-shared/domain.ts';
 import { isTerminal } from '../../src-shared/status.ts';
 import { noCrash, type CrashHook } from '../../src-shared/crash-points.ts';
 
@@ -75,9 +75,46 @@ export class JobTransitions {
     this.store.transition((tx) => tx.jobs.setError(jobId, failure, tx.now));
   }
 
-  /** The scan has walked the whole collection: the stages' inputs are complete. */
-  finishScan(jobId: number): void {
-    this.store.transition((tx) => tx.jobs.setScanFinished(jobId, true, tx.now));
+  /**
+   * The scan has walked the whole collection: the stages' inputs are complete.
+   * The collection's images the walk did not see (`seen`) are gone: hidden at
+   * once and no longer waited for; they are deleted with their outputs once
+   * no walk of the library is under way, since another collection's walk may
+   * still find where they moved (see `purgeGone`).
+   */
+  finishScan(jobId: number, seen: ReadonlySet<number>): void {
+    this.store.transition((tx) => {
+      const job = this.job(tx, jobId);
+      for (const id of tx.images.idsOf(job.collectionId)) {
+        if (seen.has(id)) continue;
+        tx.images.markGone(id, tx.now);
+        tx.items.dropPendingOfImage(id);
+      }
+      tx.jobs.setScanFinished(jobId, true, tx.now);
+      this.purgeGone(tx);
+    });
+  }
+
+  /**
+   * Deletes gone images, their items and outputs, queueing the output files
+   * for deletion in the same commit — unless some job is still walking its
+   * collection (it may find one of them moved). Returns how many.
+   */
+  purgeGone(tx?: Tx): number {
+    const purge = (t: Tx): number => {
+      if (t.jobs.anyWalking()) return 0;
+      let n = 0;
+      for (let batch = t.images.gone(500); batch.length; batch = t.images.gone(500)) {
+        for (const image of batch) {
+          for (const o of t.outputs.ofImage(image.id))
+            t.fileDeletions.add(o.cacheFolderId, o.relPath);
+          t.images.remove(image.id);
+          n++;
+        }
+      }
+      return n;
+    };
+    return tx ? purge(tx) : this.store.transition(purge);
   }
 
   /**
@@ -137,40 +174,116 @@ export class JobTransitions {
   // ---- scan ---------------------------------------------------------------------------
 
   /**
-   * Records a batch of scanned entries: their image rows and scan items. An image
-   * already known with the same size and modification time keeps its metadata
-   * and its scan item is done at once; a changed one loses its outputs.
+   * Records a batch of scanned entries against what the library knows:
+   * - a new path: a new image and its scan item, unless `movedFrom` names an
+   *   image with the same content whose file is gone — that image moves here
+   *   (same id, metadata and outputs; nothing is read or rendered again);
+   * - unchanged (same size and time): no item at all, unless an output made
+   *   with the current settings (`current`, per variant) is missing;
+   * - changed in place: a new version of the image; its outputs stay (and are
+   *   shown) until their replacements are written; it is probed again.
+   * Returns the ids of the images the batch saw.
    */
-  recordScanBatch(jobId: number, collectionId: number, entries: ScannedEntry[]): Unreferenced[] {
+  recordScanBatch(
+    jobId: number,
+    collectionId: number,
+    entries: ScannedEntry[],
+    current: Record<Variant, string>,
+  ): number[] {
     return this.store.transition((tx) => {
-      const unreferenced: Unreferenced[] = [];
+      const seen: number[] = [];
       entries.forEach((e, i) => {
         if (i === entries.length >> 1) this.crash('mid-scan-batch');
         const mtime = Math.round(e.mtimeMs);
         const known = tx.images.byPath(collectionId, e.entryPath);
-        let imageId: number;
-        let unchanged = false;
+        const fingerprint = e.fingerprint ?? null;
         if (!known) {
-          imageId = tx.images.insert(collectionId, e.entryPath, e.size, mtime);
-        } else {
-          imageId = known.id;
-          unchanged = known.size === e.size && known.mtimeMs === mtime;
-          if (!unchanged) {
-            tx.images.reset(imageId, e.size, mtime);
-            for (const o of tx.outputs.ofImage(imageId)) {
-              unreferenced.push({ cacheFolderId: o.cacheFolderId, relPath: o.relPath });
-            }
-            tx.outputs.deleteOfImage(imageId);
+          const from = e.movedFrom === undefined ? undefined : tx.images.get(e.movedFrom);
+          if (
+            from &&
+            fingerprint !== null &&
+            from.fingerprint === fingerprint &&
+            tx.images.move(from.id, {
+              collectionId,
+              entryPath: e.entryPath,
+              size: e.size,
+              mtimeMs: mtime,
+            })
+          ) {
+            seen.push(from.id);
+            this.addMissingRenders(tx, jobId, from, current);
+            return;
           }
+          const imageId = tx.images.insert(collectionId, e.entryPath, e.size, mtime, fingerprint);
+          seen.push(imageId);
+          tx.items.insert(
+            jobId,
+            'scan',
+            imageId,
+            e.failure ? 'failed' : 'pending',
+            e.failure,
+            tx.now,
+          );
+          return;
         }
-        let state: ItemState = 'pending';
-        if (e.failure) state = 'failed';
-        else if (unchanged && known?.format) state = 'done';
-        const inserted = tx.items.insert(jobId, 'scan', imageId, state, e.failure, tx.now);
-        if (inserted && state === 'done') this.addRenderItems(tx, jobId, imageId);
+        seen.push(known.id);
+        const unchanged = known.size === e.size && known.mtimeMs === mtime;
+        if (unchanged) {
+          if (known.goneAt !== null)
+            tx.images.move(known.id, {
+              collectionId,
+              entryPath: e.entryPath,
+              size: e.size,
+              mtimeMs: mtime,
+            });
+          if (known.fingerprint === null && fingerprint !== null) {
+            tx.images.setFingerprint(known.id, fingerprint);
+          }
+          if (known.format) {
+            this.addMissingRenders(tx, jobId, known, current);
+          } else if (e.failure) {
+            tx.items.insert(jobId, 'scan', known.id, 'failed', e.failure, tx.now);
+          } else if (!tx.items.failedStages(known.id).has('scan')) {
+            // Never read (or its read was interrupted): read it now. A file that
+            // failed before is not read again until it changes (or on retry).
+            tx.items.insert(jobId, 'scan', known.id, 'pending', null, tx.now);
+          }
+          return;
+        }
+        tx.images.changed(known.id, e.size, mtime, fingerprint);
+        tx.items.forgetFailures(known.id);
+        tx.items.dropUnstarted(jobId, known.id);
+        tx.items.insert(
+          jobId,
+          'scan',
+          known.id,
+          e.failure ? 'failed' : 'pending',
+          e.failure,
+          tx.now,
+        );
       });
-      return unreferenced;
+      return seen;
     });
+  }
+
+  /**
+   * Render items for the variants of a readable image that have no current
+   * output (made with `current` settings from the image's version), except
+   * those that already failed for this version of the file.
+   */
+  private addMissingRenders(
+    tx: Tx,
+    jobId: number,
+    image: { id: number; version: number },
+    current: Record<Variant, string>,
+  ): void {
+    const failed = tx.items.failedStages(image.id);
+    for (const v of VARIANTS) {
+      const out = tx.outputs.byKey(image.id, v, current[v]);
+      if (out && out.sourceVersion === image.version) continue;
+      if (failed.has(v)) continue;
+      tx.items.insert(jobId, v, image.id, 'pending', null, tx.now);
+    }
   }
 
   private addRenderItems(tx: Tx, jobId: number, imageId: number): void {
@@ -224,6 +337,7 @@ export class JobTransitions {
           imageId: r.imageId,
           collectionId: r.collectionId,
           entryPath: r.entryPath,
+          version: r.version,
           crashes: 0,
           items: [],
         };
@@ -280,7 +394,12 @@ export class JobTransitions {
       const unreferenced: Unreferenced[] = [];
       switch (outcome.kind) {
         case 'done': {
-          tx.images.setMeta(unit.imageId, outcome.source);
+          const image = tx.images.get(unit.imageId);
+          if (!image) break; // removed meanwhile: its items and outputs went with it
+          // The file changed while it rendered: what was made stands in (it is the
+          // picture the user had) and is made again from the new file.
+          const outdated = image.version !== unit.version;
+          if (!outdated) tx.images.setMeta(unit.imageId, outcome.source);
           for (const it of unit.items) {
             const o = outcome.outputs.find((x) => x.variant === it.variant);
             if (!o) {
@@ -294,9 +413,14 @@ export class JobTransitions {
               }
               tx.outputs.delete(old.id);
             }
-            tx.outputs.upsert(unit.imageId, o, tx.now);
+            const same = tx.outputs.byKey(unit.imageId, o.variant, o.settingsHash);
+            if (same && (same.relPath !== o.relPath || same.cacheFolderId !== o.cacheFolderId)) {
+              unreferenced.push({ cacheFolderId: same.cacheFolderId, relPath: same.relPath });
+            }
+            tx.outputs.upsert(unit.imageId, o, unit.version, tx.now);
             this.crash('in-transaction');
-            tx.items.finish(it.id, 'done', null, tx.now);
+            if (outdated) tx.items.requeue(it.id, tx.now, true);
+            else tx.items.finish(it.id, 'done', null, tx.now);
           }
           break;
         }

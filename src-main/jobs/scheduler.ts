@@ -1,4 +1,5 @@
 import { stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { CollectionSource } from '../library/collection-source.ts';
 import type { WalkEntry } from '../library/walk.ts';
 import type { Logger } from '../util/logger.ts';
@@ -13,7 +14,16 @@ import { isTerminal } from '../../src-shared/status.ts';
 import { settingsHash, type CoreSettings, type InputLimits } from '../../src-shared/settings.ts';
 import type { RenderInput, RenderRequest, RenderResult } from '../../src-shared/render-task.ts';
 import { StoreFullError, type Store } from '../store/store.ts';
-import type { JobRow, OutputRecord, RenderUnit, ScanWork, Unreferenced } from '../store/rows.ts';
+import type {
+  CollectionRow,
+  ImageRow,
+  JobRow,
+  OutputRecord,
+  RenderUnit,
+  ScannedEntry,
+  ScanWork,
+  Unreferenced,
+} from '../store/rows.ts';
 import type { JobTransitions, RenderOutcome, ScanOutcome } from './job-transitions.ts';
 
 /** What a render pool gives back: a worker's result, or why the task never finished. */
@@ -47,6 +57,8 @@ export interface LibraryPort {
   ): AsyncIterable<WalkEntry[]>;
   probe(source: CollectionSource, entryPath: string, limits: InputLimits): Promise<ScanOutcome>;
   toRenderInput(source: CollectionSource, entryPath: string): Promise<RenderInput>;
+  /** Identifies an entry's content for finding moved files (see SourceReader.fingerprint). */
+  fingerprint(source: CollectionSource, entryPath: string): Promise<string>;
 }
 
 /** What the scheduler tells the rest of the core as work moves. */
@@ -54,6 +66,8 @@ export interface SchedulerEvents {
   jobChanged(jobId: number): void;
   itemStarted(jobId: number, stage: StageName, entryPath: string): void;
   outputReady(o: { jobId: number; collectionId: number; imageId: number; variant: Variant }): void;
+  /** A transition queued files for deletion (see FileDeletionsRepo). */
+  filesQueued?(): void;
 }
 
 /** Whether a folder takes writes now, and if not why (see CacheService.room). */
@@ -104,6 +118,14 @@ const WRITE_FAULTS: ReadonlySet<string> = new Set([
   // mkdir of an output folder on a read-only volume may say ENOENT.
   'NOT_FOUND',
 ]);
+
+/** The settings hash of each variant under the current settings. */
+export function currentHashes(s: CoreSettings): Record<Variant, string> {
+  return {
+    thumbnail: settingsHash('thumbnail', s.render.thumbnail),
+    cache: settingsHash('cache', s.render.cache),
+  };
+}
 
 /** The thrown error's code when it is one of ours (e.g. a LibraryError), else null. */
 export function failureOf(err: unknown): Failure | null {
@@ -293,7 +315,8 @@ export class Scheduler {
       for (const it of u.items) {
         const hash = settingsHash(it.variant, s.render[it.variant]);
         const out = this.d.store.outputs.byKey(u.imageId, it.variant, hash);
-        if (!out) continue;
+        // None, or made from an older version of the file: it is (re)made.
+        if (!out || out.sourceVersion !== u.version) continue;
         const folder = this.d.store.cacheFolders.get(out.cacheFolderId);
         if (folder && this.d.space && !this.d.space.online(folder.path)) {
           // Offline is not missing: the output is there, on a drive that is away.
@@ -509,6 +532,9 @@ export class Scheduler {
     const source: CollectionSource = { kind: collection.kind, root: collection.root };
     const limits = this.d.settings().limits;
     if (!job.scanFinished) {
+      const current = currentHashes(this.d.settings());
+      // Every image this walk found (or moved here): the rest of the collection is gone.
+      const seen = new Set<number>();
       try {
         for await (const batch of this.d.library.walk(source, {
           batchSize: SCAN_BATCH,
@@ -518,9 +544,12 @@ export class Scheduler {
           excluded: this.d.excludedRoots?.() ?? [],
         })) {
           if (!this.running) return;
-          const unreferenced = jobs.recordScanBatch(job.id, collection.id, batch);
+          const entries = await this.identify(collection, source, batch, seen);
+          if (!this.running) return;
+          for (const id of jobs.recordScanBatch(job.id, collection.id, entries, current)) {
+            seen.add(id);
+          }
           this.d.events.jobChanged(job.id);
-          await this.removeFiles(unreferenced);
           this.wake();
           await this.probePending(job.id, source, limits);
           if (!this.stillWanted(job.id)) return;
@@ -534,10 +563,67 @@ export class Scheduler {
       }
       await this.probePending(job.id, source, limits);
       if (!this.stillWanted(job.id)) return;
-      jobs.finishScan(job.id);
+      jobs.finishScan(job.id, seen);
+      this.d.events.filesQueued?.();
     } else {
       await this.probePending(job.id, source, limits);
     }
+  }
+
+  /**
+   * Reads what the store needs to classify a batch without a transaction open:
+   * a fingerprint for each new or changed file (unchanged ones are not read),
+   * and for a new path, the image whose content it has and whose own file is
+   * gone (a move or a rename, maybe from another collection).
+   */
+  private async identify(
+    collection: CollectionRow,
+    source: CollectionSource,
+    batch: readonly WalkEntry[],
+    seen: ReadonlySet<number>,
+  ): Promise<ScannedEntry[]> {
+    const claimed = new Set<number>();
+    const out: ScannedEntry[] = [];
+    for (const e of batch) {
+      if (e.failure) {
+        out.push(e);
+        continue;
+      }
+      const known = this.d.store.images.byPath(collection.id, e.entryPath);
+      if (known && known.size === e.size && known.mtimeMs === Math.round(e.mtimeMs)) {
+        out.push(e);
+        continue;
+      }
+      const fingerprint = await this.d.library.fingerprint(source, e.entryPath).catch(() => null);
+      let movedFrom: number | undefined;
+      if (!known && fingerprint) {
+        for (const c of this.d.store.images.sameContent(e.size, fingerprint)) {
+          if (seen.has(c.id) || claimed.has(c.id)) continue;
+          if (c.goneAt !== null || (await this.sourceGone(c))) {
+            movedFrom = c.id;
+            claimed.add(c.id);
+            break;
+          }
+        }
+      }
+      out.push({ ...e, fingerprint, ...(movedFrom === undefined ? {} : { movedFrom }) });
+    }
+    return out;
+  }
+
+  /** True when an image's file is no longer where the library has it (its root still is). */
+  private async sourceGone(image: ImageRow): Promise<boolean> {
+    const c = this.d.store.collections.get(image.collectionId);
+    if (!c || c.kind !== 'folder') return false;
+    const rootThere = await stat(c.root).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
+    if (!rootThere) return false; // offline is not gone
+    return stat(join(c.root, ...image.entryPath.split('/'))).then(
+      () => false,
+      (err: NodeJS.ErrnoException) => err.code === 'ENOENT' || err.code === 'ENOTDIR',
+    );
   }
 
   private async probePending(

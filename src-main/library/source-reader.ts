@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { realpathSync, type Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
@@ -18,6 +19,9 @@ import {
 } from './library-error.ts';
 import { entryPathProblem } from './names.ts';
 import { openFailure, openRegularFile, readAt } from './safe-open.ts';
+
+/** Bytes hashed at each of the three places a fingerprint samples. */
+const FINGERPRINT_BLOCK = 16 * 1024;
 
 export interface SourceReaderOptions {
   /** Limits applied when reading a whole source (default: DEFAULT_SETTINGS.limits). */
@@ -159,6 +163,42 @@ export class SourceReader {
       const end = Math.min(item.entry.uncompressedSize, start + maxBytes);
       return readEntry(zip, item.entry, start, end - start);
     });
+  }
+
+  /**
+   * What identifies an entry's content, cheaply: for a file, its size and a
+   * SHA-1 of three sampled blocks (start, middle, end); for an archive entry,
+   * its size and the CRC-32 the archive records (nothing is inflated). Two
+   * files with the same fingerprint are taken to be the same photo (a move or
+   * a rename); photos differ within their first bytes already (EXIF, dates).
+   */
+  async fingerprint(source: CollectionSource, entryPath: string): Promise<string> {
+    if (source.kind === 'archive') {
+      return this.#withEntry(source, entryPath, (_zip, item) =>
+        Promise.resolve(
+          `z${item.entry.uncompressedSize.toString(36)}:${item.entry.crc32.toString(16)}`,
+        ),
+      );
+    }
+    const { handle, stats } = await openRegularFile(this.resolveFile(source, entryPath), 'file');
+    try {
+      const size = stats.size;
+      const hash = createHash('sha1');
+      hash.update(String(size));
+      const starts = new Set([
+        0,
+        Math.max(0, Math.floor(size / 2) - FINGERPRINT_BLOCK / 2),
+        Math.max(0, size - FINGERPRINT_BLOCK),
+      ]);
+      for (const start of starts) {
+        hash.update(await readAt(handle, start, Math.min(FINGERPRINT_BLOCK, size - start)));
+      }
+      return `f${size.toString(36)}:${hash.digest('hex').slice(0, 24)}`;
+    } catch (err) {
+      throw LibraryError.from(failureFromFsError(err, 'file'), err);
+    } finally {
+      await handle.close();
+    }
   }
 
   /** A stream of an entry's bytes and its size, for serving the original. */

@@ -13,6 +13,9 @@ interface ImageDbRow {
   width: number | null;
   height: number | null;
   orientation: number | null;
+  fingerprint: string | null;
+  version: number;
+  gone_at: number | null;
 }
 
 function toImage(r: ImageDbRow): ImageRow {
@@ -26,6 +29,9 @@ function toImage(r: ImageDbRow): ImageRow {
     width: r.width,
     height: r.height,
     orientation: r.orientation,
+    fingerprint: r.fingerprint,
+    version: r.version,
+    goneAt: r.gone_at,
   };
 }
 
@@ -50,21 +56,50 @@ export class ImagesRepo {
         'SELECT * FROM images WHERE collection_id = ? AND entry_path = ?',
       ),
       byId: db.prepare<[number], ImageDbRow>('SELECT * FROM images WHERE id = ?'),
-      insert: db.prepare<[number, string, string, number, number], unknown>(
-        `INSERT INTO images (collection_id, entry_path, sort_key, size, mtime_ms) VALUES (?, ?, ?, ?, ?)`,
+      nextId: db.prepare<[], { last: number }>(
+        `UPDATE id_floor SET last = max(last, (SELECT coalesce(max(id), 0) FROM images)) + 1
+         WHERE name = 'images' RETURNING last`,
       ),
-      reset: db.prepare<[number, number, number], unknown>(
-        `UPDATE images SET size = ?, mtime_ms = ?, format = NULL, width = NULL, height = NULL,
-         orientation = NULL WHERE id = ?`,
+      insert: db.prepare<[number, number, string, string, number, number, string | null], unknown>(
+        `INSERT INTO images (id, collection_id, entry_path, sort_key, size, mtime_ms, fingerprint)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
       ),
+      changed: db.prepare<[number, number, string | null, number], unknown>(
+        `UPDATE images SET size = ?, mtime_ms = ?, fingerprint = ?, version = version + 1,
+         gone_at = NULL WHERE id = ?`,
+      ),
+      move: db.prepare<[number, string, string, number, number, number], unknown>(
+        `UPDATE images SET collection_id = ?, entry_path = ?, sort_key = ?, mtime_ms = ?,
+         gone_at = NULL WHERE id = ? AND size = ?`,
+      ),
+      setFingerprint: db.prepare<[string, number], unknown>(
+        'UPDATE images SET fingerprint = ? WHERE id = ?',
+      ),
+      sameContent: db.prepare<[number, string], ImageDbRow>(
+        'SELECT * FROM images WHERE size = ? AND fingerprint = ? ORDER BY id',
+      ),
+      idsOf: db.prepare<[number], { id: number }>(
+        'SELECT id FROM images WHERE collection_id = ? AND gone_at IS NULL',
+      ),
+      markGone: db.prepare<[number, number], unknown>(
+        'UPDATE images SET gone_at = ? WHERE id = ? AND gone_at IS NULL',
+      ),
+      gone: db.prepare<[number], ImageDbRow>(
+        'SELECT * FROM images WHERE gone_at IS NOT NULL ORDER BY id LIMIT ?',
+      ),
+      goneCount: db.prepare<[], { n: number }>(
+        'SELECT count(*) AS n FROM images WHERE gone_at IS NOT NULL',
+      ),
+      remove: db.prepare<[number], unknown>('DELETE FROM images WHERE id = ?'),
       setMeta: db.prepare<[string, number, number, number, number], unknown>(
         'UPDATE images SET format = ?, width = ?, height = ?, orientation = ? WHERE id = ?',
       ),
       count: db.prepare<[number], { n: number }>(
-        'SELECT count(*) AS n FROM images WHERE collection_id = ? AND format IS NOT NULL',
+        'SELECT count(*) AS n FROM images WHERE collection_id = ? AND format IS NOT NULL AND gone_at IS NULL',
       ),
       page: db.prepare<[number, number, number], ImageDbRow>(
-        'SELECT * FROM images WHERE collection_id = ? ORDER BY sort_key LIMIT ? OFFSET ?',
+        `SELECT * FROM images WHERE collection_id = ? AND gone_at IS NULL
+         ORDER BY sort_key LIMIT ? OFFSET ?`,
       ),
       pageWithOutputs: db.prepare<
         [number, number, number],
@@ -75,7 +110,7 @@ export class ImagesRepo {
              AS has_thumbnail,
            EXISTS (SELECT 1 FROM outputs o WHERE o.image_id = i.id AND o.variant = 'cache')
              AS has_cache
-         FROM images i WHERE i.collection_id = ? AND i.format IS NOT NULL
+         FROM images i WHERE i.collection_id = ? AND i.format IS NOT NULL AND i.gone_at IS NULL
          ORDER BY i.sort_key LIMIT ? OFFSET ?`,
       ),
     };
@@ -91,16 +126,88 @@ export class ImagesRepo {
     return r ? toImage(r) : undefined;
   }
 
-  insert(collectionId: number, entryPath: string, size: number, mtimeMs: number): number {
-    return Number(
-      this.st.insert.run(collectionId, entryPath, naturalSortKey(entryPath), size, mtimeMs)
-        .lastInsertRowid,
+  /** A new image; its id was never given to another (see id_floor). */
+  insert(
+    collectionId: number,
+    entryPath: string,
+    size: number,
+    mtimeMs: number,
+    fingerprint: string | null = null,
+  ): number {
+    const id = this.st.nextId.get()?.last;
+    if (id === undefined) throw new Error('id_floor has no row for images');
+    this.st.insert.run(
+      id,
+      collectionId,
+      entryPath,
+      naturalSortKey(entryPath),
+      size,
+      mtimeMs,
+      fingerprint,
+    );
+    return id;
+  }
+
+  /**
+   * The file changed in place: new size, time and fingerprint, and a new
+   * version, so its outputs count as outdated (they stay, and are shown, until
+   * their replacements are written). Its header is read again.
+   */
+  changed(id: number, size: number, mtimeMs: number, fingerprint: string | null): void {
+    this.st.changed.run(size, mtimeMs, fingerprint, id);
+  }
+
+  /**
+   * The same file found at another path (maybe of another collection): the
+   * image keeps its id, metadata and outputs. False if its size differs.
+   */
+  move(
+    id: number,
+    to: { collectionId: number; entryPath: string; size: number; mtimeMs: number },
+  ): boolean {
+    return (
+      this.st.move.run(
+        to.collectionId,
+        to.entryPath,
+        naturalSortKey(to.entryPath),
+        to.mtimeMs,
+        id,
+        to.size,
+      ).changes === 1
     );
   }
 
-  /** The file changed: new size and time, its header to be read again. */
-  reset(id: number, size: number, mtimeMs: number): void {
-    this.st.reset.run(size, mtimeMs, id);
+  setFingerprint(id: number, fingerprint: string): void {
+    this.st.setFingerprint.run(fingerprint, id);
+  }
+
+  /** Images (of any collection, gone ones included) with this size and fingerprint. */
+  sameContent(size: number, fingerprint: string): ImageRow[] {
+    return this.st.sameContent.all(size, fingerprint).map(toImage);
+  }
+
+  /** Ids of a collection's images that are not gone. */
+  idsOf(collectionId: number): number[] {
+    return this.st.idsOf.all(collectionId).map((r) => r.id);
+  }
+
+  /** Not found by a rescan: hidden now, deleted by `remove` once no walk may still find it. */
+  markGone(id: number, t: number): boolean {
+    return this.st.markGone.run(t, id).changes === 1;
+  }
+
+  /** Up to `limit` gone images. */
+  gone(limit: number): ImageRow[] {
+    return this.st.gone.all(limit).map(toImage);
+  }
+
+  goneCount(): number {
+    return this.st.goneCount.get()?.n ?? 0;
+  }
+
+  /** Deletes the image row (its items and outputs go with it). */
+  remove(id: number): void {
+    this.st.remove.run(id);
   }
 
   setMeta(id: number, m: ImageMeta): void {

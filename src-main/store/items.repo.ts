@@ -47,6 +47,7 @@ export interface PendingRenderRow {
   crashes: number;
   entryPath: string;
   collectionId: number;
+  version: number;
 }
 
 type Code = string | null;
@@ -119,9 +120,11 @@ export class ItemsRepo {
           crashes: number;
           entry_path: string;
           collection_id: number;
+          version: number;
         }
       >(
-        `SELECT it.id, it.stage, it.image_id, it.crashes, im.entry_path, im.collection_id
+        `SELECT it.id, it.stage, it.image_id, it.crashes, im.entry_path, im.collection_id,
+           im.version
          FROM items it JOIN images im ON im.id = it.image_id
          WHERE it.job_id = ? AND it.state = 'pending' AND it.stage <> 'scan'
          ORDER BY it.priority DESC, it.id LIMIT ?`,
@@ -132,6 +135,19 @@ export class ItemsRepo {
       >(
         `SELECT id, stage, crashes FROM items
          WHERE job_id = ? AND image_id = ? AND state = 'pending' AND stage <> 'scan'`,
+      ),
+      dropUnstarted: db.prepare<[number, number], unknown>(
+        `DELETE FROM items WHERE job_id = ? AND image_id = ? AND state <> 'running'`,
+      ),
+      dropPendingOfImage: db.prepare<[number], unknown>(
+        `DELETE FROM items WHERE image_id = ? AND state = 'pending'
+         AND job_id IN (SELECT id FROM jobs WHERE finished_at IS NULL)`,
+      ),
+      forgetFailures: db.prepare<[number], unknown>(
+        `DELETE FROM items WHERE image_id = ? AND state = 'failed'`,
+      ),
+      failedStages: db.prepare<[number], { stage: StageName }>(
+        `SELECT DISTINCT stage FROM items WHERE image_id = ? AND state = 'failed'`,
       ),
       failedPage: db.prepare<[number, number, number], ItemDbRow & { entry_path: string }>(
         `SELECT it.*, im.entry_path FROM items it JOIN images im ON im.id = it.image_id
@@ -247,6 +263,7 @@ export class ItemsRepo {
       crashes: r.crashes,
       entryPath: r.entry_path,
       collectionId: r.collection_id,
+      version: r.version,
     }));
   }
 
@@ -257,6 +274,29 @@ export class ItemsRepo {
     return this.st.pendingSiblings
       .all(jobId, imageId)
       .map((r) => ({ id: r.id, variant: r.stage, crashes: r.crashes }));
+  }
+
+  /**
+   * Forgets the job's items of an image that are not in flight (the file
+   * changed under the scan: it is read again from the start).
+   */
+  dropUnstarted(jobId: number, imageId: number): void {
+    this.st.dropUnstarted.run(jobId, imageId);
+  }
+
+  /** The image left the library: open jobs stop waiting for it. */
+  dropPendingOfImage(imageId: number): void {
+    this.st.dropPendingOfImage.run(imageId);
+  }
+
+  /** The file changed: what its old version failed with is no longer true of it. */
+  forgetFailures(imageId: number): void {
+    this.st.forgetFailures.run(imageId);
+  }
+
+  /** Stages in which some job failed this image (until the file changes, it would fail again). */
+  failedStages(imageId: number): Set<StageName> {
+    return new Set(this.st.failedStages.all(imageId).map((r) => r.stage));
   }
 
   /** Failed items of a job with their reasons, paged. */

@@ -89,6 +89,9 @@ export class JobsRepo {
       latestOfCollection: db.prepare<[number], JobDbRow>(
         'SELECT * FROM jobs WHERE collection_id = ? ORDER BY id DESC LIMIT 1',
       ),
+      anyWalking: db.prepare<[], { one: number }>(
+        'SELECT 1 AS one FROM jobs WHERE finished_at IS NULL AND scan_finished = 0 LIMIT 1',
+      ),
       runnable: all('WHERE finished_at IS NULL AND paused = 0 ORDER BY id'),
       unfinished: all('WHERE finished_at IS NULL ORDER BY id'),
       pausedForSpace: all(
@@ -176,6 +179,11 @@ export class JobsRepo {
 
   setStarted(jobId: number, t: number): void {
     this.st.setStarted.run(t, jobId);
+  }
+
+  /** True while some open job has not finished walking its collection. */
+  anyWalking(): boolean {
+    return this.st.anyWalking.get() !== undefined;
   }
 
   setScanFinished(jobId: number, finished: boolean, t: number): void {

@@ -203,4 +203,50 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    name: 'follow the disk: fingerprints, source versions, gone images, removals, pruning',
+    up(db) {
+      db.exec(`
+        -- Size plus a hash of sampled blocks (or an archive entry's CRC): a moved or
+        -- renamed file is recognised by it and keeps its image id and outputs.
+        ALTER TABLE images ADD COLUMN fingerprint TEXT;
+        -- Bumped when the file changes in place; an output is current only when it
+        -- was made from the image's current version.
+        ALTER TABLE images ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+        -- Not found by a rescan: hidden at once, deleted with its outputs once no walk
+        -- of the library is under way (a walk elsewhere may find where it moved).
+        ALTER TABLE images ADD COLUMN gone_at INTEGER;
+        CREATE INDEX images_by_fingerprint ON images (size, fingerprint);
+        CREATE INDEX images_gone ON images (id) WHERE gone_at IS NOT NULL;
+        ALTER TABLE outputs ADD COLUMN source_version INTEGER NOT NULL DEFAULT 1;
+
+        -- What a job was started for: 'import' or 'rescan'.
+        ALTER TABLE jobs ADD COLUMN kind TEXT NOT NULL DEFAULT 'import';
+        -- A finished job keeps its counts and its failures, not a row per finished item:
+        -- the counts of the rows it let go of are kept here (counters = items + pruned).
+        ALTER TABLE stages ADD COLUMN pruned_done INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE stages ADD COLUMN pruned_skipped INTEGER NOT NULL DEFAULT 0;
+
+        -- A collection whose root cannot be reached: offline since then (nothing removed).
+        ALTER TABLE collections ADD COLUMN offline_since INTEGER;
+        ALTER TABLE collections ADD COLUMN last_seen_at INTEGER;
+        -- Follow changes on disk: 1 or 0, or NULL for the library-wide setting.
+        ALTER TABLE collections ADD COLUMN watch INTEGER;
+
+        -- Files to delete once the transition that let go of them has committed; the
+        -- queue survives a crash, so an interrupted removal finishes at the next start.
+        CREATE TABLE file_deletions (
+          id INTEGER PRIMARY KEY,
+          cache_folder_id INTEGER NOT NULL REFERENCES cache_folders(id) ON DELETE CASCADE,
+          rel_path TEXT NOT NULL
+        );
+
+        -- Ids are never given out twice: an output's path holds its collection and
+        -- image ids, and a queued deletion must never hit a newer image's file.
+        CREATE TABLE id_floor (name TEXT PRIMARY KEY, last INTEGER NOT NULL) WITHOUT ROWID;
+        INSERT INTO id_floor VALUES ('images', (SELECT coalesce(max(id), 0) FROM images));
+        INSERT INTO id_floor VALUES ('collections', (SELECT coalesce(max(id), 0) FROM collections));
+      `);
+    },
+  },
 ];

@@ -12,6 +12,7 @@ interface OutputDbRow {
   bytes: number;
   width: number;
   height: number;
+  source_version: number;
 }
 
 function toOutput(r: OutputDbRow): OutputRow {
@@ -25,6 +26,7 @@ function toOutput(r: OutputDbRow): OutputRow {
     bytes: r.bytes,
     width: r.width,
     height: r.height,
+    sourceVersion: r.source_version,
   };
 }
 
@@ -80,15 +82,16 @@ export class OutputsRepo {
       delete: db.prepare<[number], unknown>('DELETE FROM outputs WHERE id = ?'),
       deleteOfImage: db.prepare<[number], unknown>('DELETE FROM outputs WHERE image_id = ?'),
       upsert: db.prepare<
-        [number, Variant, string, number, string, number, number, number, number],
+        [number, Variant, string, number, string, number, number, number, number, number],
         unknown
       >(
-        `INSERT INTO outputs (image_id, variant, settings_hash, cache_folder_id, rel_path, bytes, width, height, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO outputs (image_id, variant, settings_hash, cache_folder_id, rel_path, bytes,
+           width, height, created_at, source_version)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (image_id, variant, settings_hash) DO UPDATE SET
            cache_folder_id = excluded.cache_folder_id, rel_path = excluded.rel_path,
            bytes = excluded.bytes, width = excluded.width, height = excluded.height,
-           created_at = excluded.created_at`,
+           created_at = excluded.created_at, source_version = excluded.source_version`,
       ),
     };
   }
@@ -143,7 +146,8 @@ export class OutputsRepo {
     return this.st.staleByCollection.all(current.thumbnail, current.cache);
   }
 
-  upsert(imageId: number, o: OutputRecord, t: number): void {
+  /** Records the output of `imageId` as made from version `sourceVersion` of its file. */
+  upsert(imageId: number, o: OutputRecord, sourceVersion: number, t: number): void {
     this.st.upsert.run(
       imageId,
       o.variant,
@@ -154,6 +158,7 @@ export class OutputsRepo {
       o.width,
       o.height,
       t,
+      sourceVersion,
     );
   }
 

@@ -65,6 +65,12 @@ export interface ImageRow {
   width: number | null;
   height: number | null;
   orientation: number | null;
+  /** Size plus a hash of sampled blocks (an archive entry: its CRC); null until known. */
+  fingerprint: string | null;
+  /** Bumped each time the file changes in place. */
+  version: number;
+  /** When a rescan did not find it; null while it is in the library. */
+  goneAt: number | null;
 }
 
 /** An output file as recorded after its rename. */
@@ -81,6 +87,8 @@ export interface OutputRecord {
 export interface OutputRow extends OutputRecord {
   id: number;
   imageId: number;
+  /** The image's version it was made from; older than the image's means outdated. */
+  sourceVersion: number;
 }
 
 export interface ItemRow {
@@ -100,6 +108,13 @@ export interface ScannedEntry {
   size: number;
   mtimeMs: number;
   failure: Failure | null;
+  /** Known for files that are new or changed (see library/fingerprint.ts). */
+  fingerprint?: string | null;
+  /**
+   * A new path whose content is that of this image, whose own file is gone: the
+   * image moves here (checked again inside the transition).
+   */
+  movedFrom?: number;
 }
 
 /** A scan item claimed for probing. */
@@ -115,6 +130,8 @@ export interface RenderUnit {
   imageId: number;
   collectionId: number;
   entryPath: string;
+  /** The version of the file when the unit was picked (its outputs are made from it). */
+  version: number;
   /** How many suspect events (decoder crash, timeout) happened with this image in flight. */
   crashes: number;
   items: { id: number; variant: Variant }[];

@@ -2,6 +2,7 @@ import { openDatabase, type Db } from './database.ts';
 import { installWriteGate } from './write-gate.ts';
 import { CacheFoldersRepo } from './cache-folders.repo.ts';
 import { CollectionsRepo } from './collections.repo.ts';
+import { FileDeletionsRepo } from './file-deletions.repo.ts';
 import { DiagnosticsRepo } from './diagnostics.repo.ts';
 import { ImagesRepo } from './images.repo.ts';
 import { ItemsRepo } from './items.repo.ts';
@@ -35,6 +36,7 @@ export interface Repos {
   readonly outputs: OutputsRepo;
   readonly settings: SettingsRepo;
   readonly diagnostics: DiagnosticsRepo;
+  readonly fileDeletions: FileDeletionsRepo;
 }
 
 /** What a transition's body gets: the repositories and the transition's one clock reading. */
@@ -60,6 +62,7 @@ export class Store implements Repos {
   readonly outputs: OutputsRepo;
   readonly settings: SettingsRepo;
   readonly diagnostics: DiagnosticsRepo;
+  readonly fileDeletions: FileDeletionsRepo;
   /** The repositories as one object, spread into each transition's `tx`. */
   private readonly repos: Repos;
   private readonly db: Db;
@@ -81,8 +84,19 @@ export class Store implements Repos {
     this.outputs = new OutputsRepo(db);
     this.settings = new SettingsRepo(db);
     this.diagnostics = new DiagnosticsRepo(db);
+    this.fileDeletions = new FileDeletionsRepo(db);
     const { cacheFolders, collections, images, items, jobs, outputs, settings, diagnostics } = this;
-    this.repos = { cacheFolders, collections, images, items, jobs, outputs, settings, diagnostics };
+    this.repos = {
+      cacheFolders,
+      collections,
+      images,
+      items,
+      jobs,
+      outputs,
+      settings,
+      diagnostics,
+      fileDeletions: this.fileDeletions,
+    };
   }
 
   /** Opens (creating and migrating if needed) the store file. */

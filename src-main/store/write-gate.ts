@@ -10,6 +10,8 @@ const GATED_TABLES = [
   'items',
   'outputs',
   'settings',
+  'file_deletions',
+  'id_floor',
 ] as const;
 
 /**
