@@ -26,6 +26,25 @@ const MAIN_LAYERS = [
 ];
 
 /**
+ * Loads the layer rules could not check: a dynamic import of anything but a
+ * plain string, and `require` (made with createRequire). Refused everywhere.
+ */
+const UNCHECKABLE_LOADS = [
+  {
+    selector: 'ImportExpression[source.type!="Literal"]',
+    message: 'import() takes a plain string here, so that the layer rules can check it.',
+  },
+  {
+    selector: 'CallExpression[callee.name=/^(require|createRequire)$/]',
+    message: 'No require/createRequire: use import, which the layer rules check.',
+  },
+  {
+    selector: 'MemberExpression[property.name="createRequire"]',
+    message: 'No require/createRequire: use import, which the layer rules check.',
+  },
+];
+
+/**
  * Layer rules: what each folder may import, for static imports and for
  * dynamic `import()` alike. See docs/ARCHITECTURE.md "Layers".
  * @param {{ node?: boolean, electron?: boolean, react?: boolean, packages?: string[],
@@ -78,15 +97,17 @@ function layer(forbid) {
     );
   }
   for (const f of forbid.mainFolders ?? []) {
+    // Any relative path reaching the folder (`../core/x`, `./../core/x`,
+    // `../../src-main/core/x`): matched on its segments, not its spelling.
     ban(
-      [`../${f}/**`, `../${f}`],
-      `^\\.\\.\\u002F${f}\\u002F`,
+      [`**/${f}/**`, `**/${f}`],
+      `(^|\\u002F)${f}(\\u002F|$)`,
       `src-main/${f} is a higher layer: a lower one may not import it (see MAIN_LAYERS).`,
     );
   }
   return {
     'no-restricted-imports': ['error', { patterns }],
-    'no-restricted-syntax': ['error', ...dynamic],
+    'no-restricted-syntax': ['error', ...dynamic, ...UNCHECKABLE_LOADS],
   };
 }
 
@@ -103,7 +124,7 @@ function mainLayerConfigs() {
         electron: !folders.includes('electron'),
         react: true,
         layers: outer,
-        mainFolders: [...above, 'test-support'],
+        mainFolders: [...above, 'test-support', 'fault'],
       }),
     };
   });

@@ -76,6 +76,32 @@ export const x = [useState, join];
     expect(shared).toHaveLength(2);
   });
 
+  it('cannot be got around by spelling the path otherwise, a template import() or require', async () => {
+    // Each of these passed the rules once (found by the hostile review).
+    const messages = await lintProbe(
+      'src-main/cache/layer-probe.ts',
+      `import { createRequire } from 'node:module';
+import type { AlbumenCore } from './../core/albumen-core.ts';
+import type { Scheduler } from '../../src-main/core/albumen-core.ts';
+import type { World } from '../fault/world.ts';
+export type X = [AlbumenCore, Scheduler, World];
+export const a = () => import(\`../core/compose-node.ts\`);
+const name = '../core/compose-node.ts';
+export const b = () => import(name);
+export const c = () => createRequire(import.meta.url)('../core/compose-node.ts');
+`,
+    );
+    expect(messages.filter((m) => m.includes('src-main/core is a higher layer'))).toHaveLength(2);
+    expect(messages.filter((m) => m.includes('src-main/fault is a higher layer'))).toHaveLength(1);
+    expect(messages.filter((m) => m.includes('plain string'))).toHaveLength(2);
+    expect(messages.filter((m) => m.includes('createRequire'))).toHaveLength(1);
+    const renderer = await lintProbe(
+      'src-renderer/layer-probe.ts',
+      'export const ws = () => import(`ws`);\n',
+    );
+    expect(renderer).toHaveLength(1);
+  });
+
   it('let a layer import the layers below it', async () => {
     expect(
       await lintProbe(
