@@ -66,3 +66,20 @@ export function deriveJobStatus(
   const all = sumCounters([stages.scan, stages.thumbnail, stages.cache]);
   return deriveStatus(all, { ...flags, inputFinished: flags.scanFinished });
 }
+
+/**
+ * Each stage's status: the scan's input ends when it has walked the whole
+ * collection; the later stages' input ends once the scan has also drained.
+ */
+export function deriveStageStatuses(
+  stages: Record<StageName, StageCounters>,
+  flags: Omit<StageFlags, 'inputFinished'> & { scanFinished: boolean },
+): Record<StageName, JobStatus> {
+  const { scanFinished, ...rest } = flags;
+  const scanDrained = scanFinished && stages.scan.pending === 0 && stages.scan.running === 0;
+  return {
+    scan: deriveStatus(stages.scan, { ...rest, inputFinished: scanFinished }),
+    thumbnail: deriveStatus(stages.thumbnail, { ...rest, inputFinished: scanDrained }),
+    cache: deriveStatus(stages.cache, { ...rest, inputFinished: scanDrained }),
+  };
+}

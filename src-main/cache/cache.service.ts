@@ -538,7 +538,18 @@ export class CacheService {
         const folder = this.store.cacheFolders.get(d.cacheFolderId);
         if (folder && !this.online(folder.path)) continue;
         if (folder && !this.store.outputs.refersTo(folder.id, d.relPath)) {
-          const gone = await unlink(outputAbsPath(folder.path, d.relPath)).then(
+          const abs = outputAbsPath(folder.path, d.relPath);
+          // A file written since it was queued is a new render of the same path
+          // whose row is about to be recorded: not the file let go of.
+          const newer = await lstat(abs).then(
+            (st) => st.mtimeMs > d.queuedAt,
+            () => false,
+          );
+          if (newer) {
+            settled.push(d.id);
+            continue;
+          }
+          const gone = await unlink(abs).then(
             () => true,
             (err: NodeJS.ErrnoException) => err.code === 'ENOENT' || err.code === 'ENOTDIR',
           );

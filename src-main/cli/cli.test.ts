@@ -104,7 +104,7 @@ function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
 
 /** Any control character but the newline that ends a line. */
 // eslint-disable-next-line no-control-regex
-const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
+const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 interface JobJson {
   id: number;
@@ -316,9 +316,21 @@ describe('albumen CLI as a process: waiting, errors, output', () => {
     expect((await cli(['jobs', '--data-dir', dataDir])).stdout).toMatch(/^job 1 completed: /m);
   }, 120_000);
 
+  it('says in one line that a job does not exist, without the usage text', async () => {
+    const dataDir = join(tempDir(), 'data');
+    for (const args of [
+      ['job', '99'],
+      ['pause', '99'],
+    ]) {
+      const r = await cli([...args, '--data-dir', dataDir]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.trim()).toBe('albumen: no job 99 (albumen jobs lists them)');
+    }
+  }, 60_000);
+
   it('escapes control characters from file names and messages, plain and --json', async () => {
     const root = tempDir();
-    const evil = 'x\x1b[2J\x1b]0;owned\x07\u009b31m\x7f\nFAKE.jpg';
+    const evil = 'x\x1b[2J\x1b]0;owned\x07\u009b31m\x7f\u202egpj.exe\nFAKE.jpg';
     const folder = join(root, 'p\x1b[31m');
     await writePhotos(folder, 1, { width: 320, height: 240 });
     writeFileSync(join(folder, evil), 'not a jpeg');
@@ -327,7 +339,7 @@ describe('albumen CLI as a process: waiting, errors, output', () => {
     expect(r.code, r.stderr).toBe(1);
     expect(r.stdout).not.toMatch(RAW_CONTROL);
     expect(r.stdout).toContain('job 1 p\\x1b[31m (folder)');
-    expect(r.stdout).toContain('x\\x1b[2J\\x1b]0;owned\\x07\\x9b31m\\x7f\\nFAKE.jpg');
+    expect(r.stdout).toContain('x\\x1b[2J\\x1b]0;owned\\x07\\x9b31m\\x7f\\u202egpj.exe\\nFAKE.jpg');
     expect(r.stdout).not.toMatch(/^FAKE/m);
 
     const json = await cli(['job', '1', '--json', '--data-dir', dataDir]);

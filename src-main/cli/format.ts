@@ -7,9 +7,14 @@ import {
 } from '../../src-shared/domain.ts';
 import { isTerminal } from '../../src-shared/status.ts';
 
-/** C0 and C1 controls and DEL: what a terminal may act on instead of showing. */
+/**
+ * C0 and C1 controls and DEL, which a terminal may act on instead of showing,
+ * and the Unicode bidirectional controls and line separators, which reorder or
+ * break what follows them on the line ("photo\u202Egpj.exe" would show as
+ * "photoexe.jpg").
+ */
 // eslint-disable-next-line no-control-regex
-const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 
 /**
  * Text from outside (a file name, an error message) made safe to print: every
@@ -22,7 +27,9 @@ export function printable(text: string): string {
     if (c === '\n') return '\\n';
     if (c === '\r') return '\\r';
     if (c === '\t') return '\\t';
-    return '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0');
+    const code = c.charCodeAt(0);
+    if (code > 0xff) return '\\u' + code.toString(16).padStart(4, '0');
+    return '\\x' + code.toString(16).padStart(2, '0');
   });
 }
 

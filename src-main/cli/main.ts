@@ -209,7 +209,7 @@ export async function main(argv: string[], io: Io = realIo): Promise<number> {
       case 'job': {
         const id = parseId(args[0]);
         const job = core.job(id);
-        if (!job) throw new UsageError(`no job ${id}`);
+        if (!job) throw new InputError(`no job ${id} (albumen jobs lists them)`);
         const live = core.processedBy() !== null;
         printResult(core, job, json, io, live);
         if (!json && waitingFor(job, live) === 'process') io.out(START_A_PROCESS);
@@ -217,7 +217,7 @@ export async function main(argv: string[], io: Io = realIo): Promise<number> {
       }
       default: {
         const id = parseId(args[0]);
-        if (!core.job(id)) throw new UsageError(`no job ${id}`);
+        if (!core.job(id)) throw new InputError(`no job ${id} (albumen jobs lists them)`);
         if (command === 'retry') {
           const n = core.retry(id);
           io.out(`job ${id}: ${n} failed items will be retried (albumen run processes them)`);

@@ -199,12 +199,11 @@ export class AlbumenCore {
     const scheduler = this.scheduler;
     if (!scheduler) return;
     scheduler.halt();
-    this.stopping = true;
     await this.pool?.stop();
     await scheduler.settled();
-    // What is left queued is deleted by the next start.
+    // Queued deletions are quick (unlinks): finish them, so a clean stop leaves
+    // no file without its row. A kill leaves them queued for the next start.
     await this.draining;
-    this.stopping = false;
     this.scheduler = null;
     this.pool = null;
     if (this.flushTimer) clearInterval(this.flushTimer);
@@ -280,7 +279,6 @@ export class AlbumenCore {
   /** Deletes queued files in the background, one drain at a time. */
   private draining: Promise<void> | null = null;
   private drainAgain = false;
-  private stopping = false;
   private drainDeletions(): Promise<void> {
     if (this.draining) {
       this.drainAgain = true;
@@ -290,13 +288,13 @@ export class AlbumenCore {
       do {
         this.drainAgain = false;
         try {
-          await this.cache.drainDeletions(() => !this.closed && !this.stopping);
+          await this.cache.drainDeletions(() => !this.closed);
         } catch (err) {
           if (!(err instanceof StoreFullError)) {
             this.logger.log('error', `deleting files failed: ${String(err)}`);
           }
         }
-      } while (this.drainAgain && !this.closed && !this.stopping);
+      } while (this.drainAgain && !this.closed);
     })().finally(() => {
       this.draining = null;
     });
@@ -357,9 +355,8 @@ export class AlbumenCore {
             (s) => s.isFile() && s.size === o.bytes,
             () => false,
           );
-          if (!ok && this.scheduler) {
+          if (!ok && this.scheduler && this.transitions.dropAndRequeue(o.id, o) !== null) {
             missing++;
-            this.transitions.dropAndRequeue(o.id);
             this.scheduler.wake();
           }
         }
@@ -370,6 +367,7 @@ export class AlbumenCore {
           `invariant: ${missing} outputs had no file on disk; they will be made again`,
         );
       }
+      if (missing) void this.drainDeletions();
       const temps = await this.cache.sweepTemps(() => this.scheduler !== null);
       if (temps) this.logger.log('info', `removed ${temps} temporary files of interrupted writes`);
     } catch (err) {

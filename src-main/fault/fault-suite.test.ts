@@ -88,6 +88,18 @@ describe('model-based fault suite', () => {
       `seed ${details.seed} path ${details.counterexamplePath}\n${failure}\n` +
         `replay: npm run fuzz -- --seed ${details.seed} --path "${details.counterexamplePath}"`,
     ).toBe(false);
-    expect(figures.sequences).toBeGreaterThan(0);
+    // The time limit must not turn the suite into a formality: most of the planned
+    // sequences ran, with faults of every kind the machine allows among them.
+    expect(figures.sequences, 'sequences run before the time limit').toBeGreaterThanOrEqual(
+      Math.ceil(NUM_RUNS * 0.6),
+    );
+    expect(faults, 'faults injected').toBeGreaterThanOrEqual(Math.ceil(figures.sequences / 2));
+    const kinds = Object.keys(figures.faults);
+    for (const kind of ['kill at a random instant', 'delete an output file']) {
+      expect(kinds, 'fault kinds met').toContain(kind);
+    }
+    expect(kinds.some((k) => k.startsWith('kill at ') && k !== 'kill at a random instant')).toBe(
+      true,
+    );
   }, 240_000);
 });

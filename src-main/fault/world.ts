@@ -460,11 +460,13 @@ export class FaultWorld {
       // Idle: the last processing command ended by itself and left every job terminal.
       const idle = this.cleanEnd && r0.jobs.every((j) => isTerminal(j.status));
       if (idle || opts.final) {
-        this.figures.invariantsChecked += 2;
+        this.figures.invariantsChecked += 4;
         if (r0.temps.length)
           problems.push(`temporary files left once idle: ${r0.temps.join(', ')}`);
         if (r0.orphans.length)
           problems.push(`files without output rows once idle: ${r0.orphans.join(', ')}`);
+        if (r0.queued) problems.push(`${r0.queued} files still queued for deletion once idle`);
+        if (r0.gone) problems.push(`${r0.gone} gone images not deleted once idle`);
       }
     } catch (err) {
       problems.push(`inspection failed: ${String(err)}`);

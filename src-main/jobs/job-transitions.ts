@@ -395,7 +395,11 @@ export class JobTransitions {
       switch (outcome.kind) {
         case 'done': {
           const image = tx.images.get(unit.imageId);
-          if (!image) break; // removed meanwhile: its items and outputs went with it
+          if (!image) {
+            // Removed meanwhile (its items went with it): what was written goes too.
+            for (const o of outcome.outputs) unreferenced.push(o);
+            break;
+          }
           // The file changed while it rendered: what was made stands in (it is the
           // picture the user had) and is made again from the new file.
           const outdated = image.version !== unit.version;
@@ -443,6 +447,8 @@ export class JobTransitions {
           for (const it of unit.items) tx.items.requeue(it.id, tx.now, true);
           break;
       }
+      // Deleted after the commit, durably: a kill before then leaves them queued.
+      for (const u of unreferenced) tx.fileDeletions.add(u.cacheFolderId, u.relPath);
       return unreferenced;
     });
   }
@@ -451,15 +457,29 @@ export class JobTransitions {
    * An output's file is gone: in one transition its row is dropped and the
    * image's item for that variant goes (back) to pending — in its collection's
    * unfinished job, or in a new job that only remakes outputs. A cancelled or
-   * failed job is never revived for it. Returns the job id, or null when the
-   * output is no longer recorded.
+   * failed job is never revived for it. With `seen`, the row must still be
+   * the one whose file was found wrong (a render may have replaced both
+   * meanwhile). A file left at the path (of the wrong size) is queued for
+   * deletion. Returns the job id, or null when nothing was dropped.
    */
-  dropAndRequeue(outputId: number): number | null {
+  dropAndRequeue(
+    outputId: number,
+    seen?: { relPath: string; bytes: number; cacheFolderId: number },
+  ): number | null {
     return this.store.transition((tx) => {
       const o = tx.outputs.get(outputId);
       const img = o && tx.images.get(o.imageId);
       if (!o || !img) return null;
+      if (
+        seen &&
+        (seen.relPath !== o.relPath ||
+          seen.bytes !== o.bytes ||
+          seen.cacheFolderId !== o.cacheFolderId)
+      ) {
+        return null;
+      }
       tx.outputs.delete(o.id);
+      tx.fileDeletions.add(o.cacheFolderId, o.relPath);
       this.crash('between-drop-and-requeue');
       return this.requeueVariant(tx, img.collectionId, img.id, o.variant);
     });

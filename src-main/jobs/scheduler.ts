@@ -1,4 +1,4 @@
-import { stat, unlink } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CollectionSource } from '../library/collection-source.ts';
 import type { WalkEntry } from '../library/walk.ts';
@@ -488,18 +488,7 @@ export class Scheduler {
         });
       }
     }
-    await this.removeFiles(unreferenced);
-  }
-
-  private async removeFiles(list: Unreferenced[]): Promise<void> {
-    for (const u of list) {
-      const folder = this.d.store.cacheFolders.get(u.cacheFolderId);
-      if (!folder) continue;
-      await unlink(outputAbsPath(folder.path, u.relPath)).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'ENOENT')
-          this.d.log.log('warn', `could not delete ${u.relPath}: ${err.message}`);
-      });
-    }
+    if (unreferenced.length) this.d.events.filesQueued?.();
   }
 
   // ---- scanning -----------------------------------------------------------------------

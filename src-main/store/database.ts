@@ -21,6 +21,9 @@ export function openDatabase(file: string, migrations: readonly Migration[] = MI
     // lose the last commits); FULL would fsync every item transition.
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
+    // A REPLACE's implicit delete fires the delete triggers too, so no statement
+    // can remove an item without its counters following.
+    db.pragma('recursive_triggers = ON');
     // Another process (a CLI command beside the app) may hold the write lock briefly.
     db.pragma('busy_timeout = 5000');
     migrate(db, migrations);

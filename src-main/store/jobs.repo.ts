@@ -8,7 +8,7 @@ import {
   type StageCounters,
   type StageName,
 } from '../../src-shared/domain.ts';
-import { deriveJobStatus, deriveStatus, isTerminal } from '../../src-shared/status.ts';
+import { deriveJobStatus, deriveStageStatuses, isTerminal } from '../../src-shared/status.ts';
 
 interface JobDbRow {
   id: number;
@@ -227,15 +227,11 @@ export class JobsRepo {
       cancelled: job.cancelled,
       fatal: job.error !== null,
     };
-    const scan = stages.scan;
-    const scanDrained = job.scanFinished && scan.pending === 0 && scan.running === 0;
+    const derived = deriveStageStatuses(stages, { ...flags, scanFinished: job.scanFinished });
     for (const stage of STAGES) {
-      const s = stages[stage];
-      const status = deriveStatus(s, {
-        ...flags,
-        inputFinished: stage === 'scan' ? job.scanFinished : scanDrained,
-      });
-      if (status !== s.status) this.st.setStageStatus.run(status, jobId, stage);
+      if (derived[stage] !== stages[stage].status) {
+        this.st.setStageStatus.run(derived[stage], jobId, stage);
+      }
     }
     const status = deriveJobStatus(stages, { ...flags, scanFinished: job.scanFinished });
     const finished = isTerminal(status);

@@ -238,7 +238,9 @@ export const MIGRATIONS: readonly Migration[] = [
         CREATE TABLE file_deletions (
           id INTEGER PRIMARY KEY,
           cache_folder_id INTEGER NOT NULL REFERENCES cache_folders(id) ON DELETE CASCADE,
-          rel_path TEXT NOT NULL
+          rel_path TEXT NOT NULL,
+          -- A file written after this (a render of the same path) is not the one let go of.
+          queued_at INTEGER NOT NULL
         );
 
         -- Ids are never given out twice: an output's path holds its collection and

@@ -20,6 +20,10 @@ export interface DataDirReport {
   orphans: string[];
   /** Output rows whose file the caller deleted behind the app's back (`opts.deleted`). */
   missing: string[];
+  /** Files still queued for deletion (normal right after a kill; none once idle). */
+  queued: number;
+  /** Images a rescan found gone that are not deleted yet (none once idle). */
+  gone: number;
   /** How many separate invariants were checked (for the fault suite's figures). */
   checked: number;
 }
@@ -197,7 +201,11 @@ export function inspectDataDir(dataDir: string, opts: InspectOptions = {}): Data
       });
       done.set(d.itemId, `${d.attempts}:${st?.ino ?? 'none'}:${st?.mtimeMs ?? 0}`);
     }
-    return { problems, done, jobs, temps, orphans, missing, checked };
+    const queued = store.fileDeletions.count();
+    const gone = store.images.goneCount();
+    if (opts.idle && queued) problems.push(`${queued} files still queued for deletion`);
+    if (opts.idle && gone) problems.push(`${gone} gone images not deleted`);
+    return { problems, done, jobs, temps, orphans, missing, queued, gone, checked };
   } finally {
     store.close();
   }
