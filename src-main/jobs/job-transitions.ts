@@ -29,6 +29,8 @@ export type RenderOutcome =
    * next time, and fails with `code` after MAX_SUSPECT_EVENTS.
    */
   | { kind: 'crashed'; code: 'DECODER_CRASH' | 'TIMEOUT'; message: string }
+  /** Failed beside other decodes: run again alone, whose verdict (and message) stands. */
+  | { kind: 'confirm' }
   /** Stopped through no fault of the image (shutdown, a host killed from outside, no room). */
   | { kind: 'interrupted' };
 
@@ -339,11 +341,13 @@ export class JobTransitions {
           entryPath: r.entryPath,
           version: r.version,
           crashes: 0,
+          solo: false,
           items: [],
         };
         units.set(r.imageId, u);
       }
       u.crashes = Math.max(u.crashes, r.crashes);
+      u.solo ||= r.solo;
       if (!u.items.some((i) => i.id === r.id)) u.items.push({ id: r.id, variant: r.variant });
     }
     // A sibling variant beyond the page limit still belongs to the same decode.
@@ -445,6 +449,9 @@ export class JobTransitions {
           break;
         case 'interrupted':
           for (const it of unit.items) tx.items.requeue(it.id, tx.now, true);
+          break;
+        case 'confirm':
+          for (const it of unit.items) tx.items.confirmAlone(it.id, tx.now);
           break;
       }
       // Deleted after the commit, durably: a kill before then leaves them queued.

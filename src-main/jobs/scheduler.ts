@@ -127,6 +127,14 @@ export function currentHashes(s: CoreSettings): Record<Variant, string> {
   };
 }
 
+/** Failures the decoder itself decides (from libvips' message): confirmed alone. */
+const DECODER_VERDICTS: ReadonlySet<string> = new Set([
+  'CORRUPT',
+  'TRUNCATED',
+  'UNSUPPORTED',
+  'TOO_MANY_PIXELS',
+]);
+
 /** The thrown error's code when it is one of ours (e.g. a LibraryError), else null. */
 export function failureOf(err: unknown): Failure | null {
   if (!(err instanceof Error)) return null;
@@ -288,7 +296,7 @@ export class Scheduler {
         const units = this.d.jobs.pendingRenderUnits(job.id, PICK_SIZE, exclude);
         if (!units.length) continue;
         found = true;
-        const suspects = units.filter((u) => u.crashes > 0);
+        const suspects = units.filter((u) => u.crashes > 0 || u.solo);
         if (suspects.length) {
           // A suspect runs alone, so a second crash proves it guilty and spares the others.
           if (this.inFlight.size > 0) return;
@@ -373,7 +381,7 @@ export class Scheduler {
       unit.imageId,
       unit.items.map((i) => i.id),
     );
-    const task = this.render(unit, s)
+    const task = this.render(unit, s, solo)
       .catch((err: unknown) =>
         this.d.log.log('error', `render ${unit.entryPath}: ${describe(err)}`),
       )
@@ -386,7 +394,7 @@ export class Scheduler {
     this.inFlight.set(unit.imageId, task);
   }
 
-  private async render(unit: RenderUnit, s: CoreSettings): Promise<void> {
+  private async render(unit: RenderUnit, s: CoreSettings, solo: boolean): Promise<void> {
     const { store, jobs } = this.d;
     const collection = store.collections.get(unit.collectionId);
     const folder = collection && store.cacheFolders.get(collection.cacheFolderId);
@@ -459,6 +467,16 @@ export class Scheduler {
         }
         outcome = { kind: 'interrupted' };
       }
+    }
+    if (
+      outcome.kind === 'failed' &&
+      !solo &&
+      this.d.pool.threads > 1 &&
+      DECODER_VERDICTS.has(outcome.failure.code)
+    ) {
+      // The decoder's message may be another image's (one libvips error buffer per
+      // process): the verdict is taken again with this image alone.
+      outcome = { kind: 'confirm' };
     }
     if (outcome.kind === 'crashed') {
       this.d.log.log(

@@ -48,6 +48,8 @@ export interface PendingRenderRow {
   entryPath: string;
   collectionId: number;
   version: number;
+  /** To run alone: its last failure must be confirmed with nothing else decoding. */
+  solo: boolean;
 }
 
 type Code = string | null;
@@ -89,6 +91,10 @@ export class ItemsRepo {
         `UPDATE items SET state = 'pending', attempts = max(0, attempts - ?), updated_at = ?
          WHERE id = ? AND state = 'running'`,
       ),
+      confirmAlone: db.prepare<[number, number], unknown>(
+        `UPDATE items SET state = 'pending', solo = 1, attempts = max(0, attempts - 1),
+         updated_at = ? WHERE id = ? AND state = 'running'`,
+      ),
       requeueFinished: db.prepare<[number, number], unknown>(
         `UPDATE items SET state = 'pending', error_code = NULL, error_message = NULL, crashes = 0,
          updated_at = ? WHERE id = ? AND state IN ('done', 'skipped', 'failed')`,
@@ -121,10 +127,11 @@ export class ItemsRepo {
           entry_path: string;
           collection_id: number;
           version: number;
+          solo: number;
         }
       >(
         `SELECT it.id, it.stage, it.image_id, it.crashes, im.entry_path, im.collection_id,
-           im.version
+           im.version, it.solo
          FROM items it JOIN images im ON im.id = it.image_id
          WHERE it.job_id = ? AND it.state = 'pending' AND it.stage <> 'scan'
          ORDER BY it.priority DESC, it.id LIMIT ?`,
@@ -223,6 +230,11 @@ export class ItemsRepo {
     this.st.requeue.run(refund ? 1 : 0, t, id);
   }
 
+  /** running → pending, to run alone next (its failure is to be confirmed); no attempt counted. */
+  confirmAlone(id: number, t: number): void {
+    this.st.confirmAlone.run(t, id);
+  }
+
   /** done | skipped | failed → pending, forgetting errors and suspect events. */
   requeueFinished(id: number, t: number): void {
     this.st.requeueFinished.run(t, id);
@@ -264,6 +276,7 @@ export class ItemsRepo {
       entryPath: r.entry_path,
       collectionId: r.collection_id,
       version: r.version,
+      solo: r.solo === 1,
     }));
   }
 

@@ -219,6 +219,10 @@ export const MIGRATIONS: readonly Migration[] = [
         CREATE INDEX images_by_fingerprint ON images (size, fingerprint);
         CREATE INDEX images_gone ON images (id) WHERE gone_at IS NOT NULL;
         ALTER TABLE outputs ADD COLUMN source_version INTEGER NOT NULL DEFAULT 1;
+        -- The decoder's verdict on a failed image is taken again with it alone in the
+        -- pool: libvips keeps one error buffer per process, so concurrent failures
+        -- can swap their messages.
+        ALTER TABLE items ADD COLUMN solo INTEGER NOT NULL DEFAULT 0;
 
         -- What a job was started for: 'import' or 'rescan'.
         ALTER TABLE jobs ADD COLUMN kind TEXT NOT NULL DEFAULT 'import';

@@ -134,6 +134,8 @@ export interface RenderUnit {
   version: number;
   /** How many suspect events (decoder crash, timeout) happened with this image in flight. */
   crashes: number;
+  /** Runs alone: a failure met beside other decodes is being confirmed. */
+  solo: boolean;
   items: { id: number; variant: Variant }[];
 }
 
