@@ -5,7 +5,7 @@
  * browser host started and asked for its page.
  */
 import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
-import { cpSync, mkdirSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, realpathSync, symlinkSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 
 export const PROJECT_ROOT = join(import.meta.dirname, '..', '..');
@@ -30,7 +30,8 @@ export function copyCheckout(
   for (const part of parts) {
     cpSync(join(PROJECT_ROOT, part), join(dest, part), { recursive: true });
   }
-  const from = join(PROJECT_ROOT, 'node_modules');
+  // The real folder, should the checkout's own node_modules be a link.
+  const from = realpathSync(join(PROJECT_ROOT, 'node_modules'));
   const to = join(dest, 'node_modules');
   if (nodeModules === 'link') {
     symlinkSync(from, to, 'junction');
