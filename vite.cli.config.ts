@@ -1,9 +1,9 @@
 /**
  * The plain-Node build: the CLI and the browser host, with the render pool's
  * host process and worker as entries of their own beside them, like the
- * desktop main in electron.vite.config.ts. Output: out/cli (main.js is the
- * CLI that bin/albumen.js loads in an installed package; serve.js is the
- * browser host on its own). The host serves out/renderer, which
+ * desktop main in electron.vite.config.ts. Output: out/cli (albumen.js is
+ * the package's `bin`, which checks Node and loads main.js, the CLI; serve.js
+ * is the browser host on its own, what `npm run serve` runs). The host serves out/renderer, which
  * `npm run build:renderer` (or `npm run build`) writes.
  */
 import { readFileSync } from 'node:fs';
@@ -43,6 +43,8 @@ export default defineConfig({
     minify: false,
     rolldownOptions: {
       input: {
+        // The `bin`: checks Node, then loads main.js.
+        albumen: resolve(root, 'src-main/cli/albumen.ts'),
         main: resolve(root, 'src-main/cli/main.ts'),
         serve: resolve(root, 'src-main/host/serve.ts'),
         // Forked by the render pool as a child process, and loaded by piscina

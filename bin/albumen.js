@@ -2,10 +2,11 @@
 // The `albumen` command. Plain JavaScript so that it can check the Node version
 // before anything loads the store (better-sqlite3 13 crashes on Node < 22).
 //
-// In a checkout it runs the TypeScript sources (Node 24 strips their types), so
-// `npx albumen` and the tests never need a build and never run a stale one. An
-// installed package ships no sources, only the build in out/cli (`npm pack`
-// makes it first); Node would not strip types under node_modules anyway.
+// The development launcher: it runs the TypeScript sources of a checkout (Node
+// 24 strips their types), so the tests and `node bin/albumen.js` never need a
+// build and never run a stale one. The package's `bin` is the built
+// out/cli/albumen.js (src-main/cli/albumen.ts), which an installed package runs;
+// this file is not shipped.
 import { existsSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';

@@ -24,7 +24,6 @@ const PACK_PARTS = [
   'tsconfig.e2e.json',
   'vite.cli.config.ts',
   'vite.renderer.config.ts',
-  'bin',
   'src-main',
   'src-shared',
   'src-worker',
@@ -73,7 +72,7 @@ describe('the packed npm package, installed', () => {
     const files = filesBelow(join(app, 'node_modules', 'albumen'));
     expect(files.filter((f) => /\.[cm]?ts$/.test(f))).toEqual([]);
     for (const f of [
-      'bin/albumen.js',
+      'out/cli/albumen.js',
       'out/cli/main.js',
       'out/cli/serve.js',
       'out/cli/pool-host.js',
@@ -83,11 +82,11 @@ describe('the packed npm package, installed', () => {
       expect(files).toContain(f);
     }
     // Only what the package needs: no desktop build, no tests, no configs.
-    expect(files.filter((f) => !/^(bin|out\/cli|out\/renderer)\/|^[^/]+$/.test(f))).toEqual([]);
+    expect(files.filter((f) => !/^(out\/cli|out\/renderer)\/|^[^/]+$/.test(f))).toEqual([]);
     const pkg = JSON.parse(
       readFileSync(join(app, 'node_modules', 'albumen', 'package.json'), 'utf8'),
     ) as { bin: Record<string, string> };
-    expect(pkg.bin).toEqual({ albumen: 'bin/albumen.js' });
+    expect(pkg.bin).toEqual({ albumen: 'out/cli/albumen.js' });
   });
 
   it('runs `albumen --help`', async () => {

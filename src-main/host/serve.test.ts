@@ -1,7 +1,7 @@
 /**
- * `npm run serve` from a checkout whose path has spaces: the renderer builds
- * there, and the host (run from its TypeScript source) starts and serves the
- * page. The pack test (src-main/cli/pack.test.ts) does the same for the built
+ * `npm run serve` from a checkout whose path has spaces: the CLI build and the
+ * renderer build there, and the built host (out/cli/serve.js) starts and serves
+ * the page. The pack test (src-main/cli/pack.test.ts) does the same for the built
  * host of an installed package.
  */
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ describe('npm run serve', () => {
       'tsconfig.node.json',
       'tsconfig.e2e.json',
       'vite.renderer.config.ts',
+      'vite.cli.config.ts',
       'src-main',
       'src-shared',
       'src-worker',
