@@ -304,11 +304,13 @@ export class AppService {
    */
   async resolveMedia(kind: MediaKind, imageId: number): Promise<MediaTarget | null> {
     if (kind === 'source') {
-      // Only an original whose scan recorded a raster format is served, as that
-      // format. An SVG is refused: the viewer then shows its cache image (a
+      // Only an original whose scan recorded a raster format, and that our own
+      // decoder rendered (an output made from its current version), is served,
+      // as that format: a file the decoder rejected never reaches the browser's
+      // decoders. An SVG is refused: the viewer then shows its cache image (a
       // raster made from it), as it does whenever the original cannot load.
       const mime = mimeOf(this.core.image(imageId)?.format);
-      if (!mime) return null;
+      if (!mime || !this.core.decoderAccepted(imageId)) return null;
       const opened = await this.core.openSource(imageId);
       if (!opened) return null;
       return { kind: 'stream', stream: opened.stream, size: opened.size, mime };

@@ -535,6 +535,13 @@ export class AlbumenCore {
     return this.store.images.page(collectionId, limit, offset);
   }
 
+  /** True when the decoder rendered the image's current file (an output was made from it). */
+  decoderAccepted(imageId: number): boolean {
+    const image = this.store.images.get(imageId);
+    if (!image || image.goneAt !== null) return false;
+    return this.store.outputs.ofImage(imageId).some((o) => o.sourceVersion === image.version);
+  }
+
   /** The recorded outputs of an image with the absolute path of each file. */
   outputsOf(imageId: number): { variant: Variant; settingsHash: string; path: string }[] {
     return this.store.outputs.ofImage(imageId).flatMap((o) => {

@@ -253,8 +253,8 @@ describe('media protocol: nothing served can run', () => {
     expect(bytes.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
   });
 
-  it('does not serve an HTML file named .jpg, nor an image whose scan failed', async () => {
-    for (const name of [HOSTILE.html, HOSTILE.failed]) {
+  it('does not serve an HTML file named .jpg, nor an image whose scan or decode failed', async () => {
+    for (const name of [HOSTILE.html, HOSTILE.failed, HOSTILE.rejected]) {
       const r = await mediaResponse(url('source', name), service);
       expect(r.status, name).toBe(404);
       expectInert(r.headers);

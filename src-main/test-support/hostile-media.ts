@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { bombPng, photoJpeg } from './fixtures.ts';
 
 /** What a hostile page would do with the app's origin: call a command over the WebSocket. */
@@ -20,6 +21,8 @@ export const HOSTILE = {
   html: 'page.jpg',
   /** A PNG whose header names too many pixels: its scan fails (TOO_MANY_PIXELS). */
   failed: 'bomb.png',
+  /** A GIF whose header reads but whose data ends early: its scan passes, its decode fails. */
+  rejected: 'cut.gif',
 } as const;
 
 /** A folder with one good photo and three files that must never reach a UI as documents. */
@@ -29,4 +32,16 @@ export async function writeHostileMedia(dir: string): Promise<void> {
   writeFileSync(join(dir, HOSTILE.svg), SCRIPTED_SVG);
   writeFileSync(join(dir, HOSTILE.html), HTML_PAGE);
   writeFileSync(join(dir, HOSTILE.failed), await bombPng(60000, 60000));
+  const gif = await sharp({
+    create: {
+      width: 600,
+      height: 400,
+      channels: 3,
+      background: '#000',
+      noise: { type: 'gaussian', mean: 128, sigma: 60 },
+    },
+  })
+    .gif()
+    .toBuffer();
+  writeFileSync(join(dir, HOSTILE.rejected), gif.subarray(0, gif.length >> 1));
 }
