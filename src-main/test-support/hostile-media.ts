@@ -34,8 +34,8 @@ export async function writeHostileMedia(dir: string): Promise<void> {
   writeFileSync(join(dir, HOSTILE.failed), await bombPng(60000, 60000));
   const gif = await sharp({
     create: {
-      width: 600,
-      height: 400,
+      width: 200,
+      height: 150,
       channels: 3,
       background: '#000',
       noise: { type: 'gaussian', mean: 128, sigma: 60 },
