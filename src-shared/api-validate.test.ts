@@ -43,6 +43,8 @@ const VALID: { [K in CommandName]: CommandParams<K> } = {
   reconcileCache: { dryRun: true },
   cleanupCache: { dryRun: false, olderThanDays: 0, all: true },
   rebalanceCache: { dryRun: true },
+  rescanCollections: { collectionIds: [] },
+  removeCollection: { collectionId: 3, keepFiles: false },
   staleOutputs: {},
   regenerateStale: {},
 };
@@ -52,7 +54,7 @@ describe('the command list', () => {
     expect([...COMMANDS].sort()).toEqual(Object.keys(COMMAND_SCHEMAS).sort());
     expect([...COMMANDS].sort()).toEqual(Object.keys(VALID).sort());
     expect(COMMANDS).toContain('importPaths');
-    expect(COMMANDS.length).toBe(23);
+    expect(COMMANDS.length).toBe(25);
   });
 
   it('knows only its own names, never an inherited property', () => {
@@ -226,6 +228,7 @@ describe('resultProblem', () => {
     collectionId: 1,
     collectionName: 'photos',
     collectionKind: 'folder',
+    kind: 'import',
     root: '/photos',
     status: 'completed',
     scanFinished: true,

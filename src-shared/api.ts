@@ -64,6 +64,7 @@ export const JobViewSchema: v.GenericSchema<JobView> = obj({
   collectionId: id,
   collectionName: text,
   collectionKind: v.picklist(['folder', 'archive']),
+  kind: v.picklist(['import', 'rescan']),
   root: text,
   status: jobStatus,
   scanFinished: v.boolean(),
@@ -262,6 +263,20 @@ export const COMMAND_SCHEMAS = {
   staleOutputs: command(none, StaleViewSchema),
   /** Starts jobs that remake stale outputs: of one collection, or of all. */
   regenerateStale: command(obj({ collectionId: v.optional(id) }), v.array(JobViewSchema)),
+  /** Rescans collections (all when `collectionIds` is empty): one job each. */
+  rescanCollections: command(
+    obj({ collectionIds: v.pipe(v.array(id), v.maxLength(10_000)) }),
+    v.array(JobViewSchema),
+  ),
+  /**
+   * Removes a collection from the library with its previews (or, with
+   * `keepFiles`, leaving its output files on disk). The user's files are never
+   * touched.
+   */
+  removeCollection: command(
+    obj({ collectionId: id, keepFiles: v.optional(bool) }),
+    obj({ images: count, files: count }),
+  ),
 };
 
 type Commands = typeof COMMAND_SCHEMAS;

@@ -9,6 +9,8 @@ export const CRASH_POINTS = [
   'in-transaction',
   'mid-scan-batch',
   'between-drop-and-requeue',
+  'in-removal',
+  'mid-file-deletion',
 ] as const;
 export type CrashPoint = (typeof CRASH_POINTS)[number];
 

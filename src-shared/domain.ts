@@ -72,8 +72,12 @@ export interface StageView extends StageCounters {
 }
 
 /** A job as the UI and the CLI see it. */
+/** What a job was started for: a first import, or a rescan of a collection already known. */
+export type JobKind = 'import' | 'rescan';
+
 export interface JobView {
   id: number;
+  kind: JobKind;
   collectionId: number;
   collectionName: string;
   collectionKind: CollectionKind;

@@ -117,6 +117,28 @@ describe('AppService.call: every command, typed, on a real core', () => {
     if (remade.ok) await core.whenDone(remade.value.map((j) => j.id));
   });
 
+  it('rescans and removes collections, and says NOT_FOUND for one that does not exist', async () => {
+    const rescanned = await call('rescanCollections', { collectionIds: [] });
+    expect(rescanned.ok && rescanned.value.map((j) => [j.collectionId, j.kind])).toEqual([
+      [collectionId, 'rescan'],
+    ]);
+    if (rescanned.ok) await core.whenDone(rescanned.value.map((j) => j.id));
+    expect(await call('rescanCollections', { collectionIds: [987_654] })).toEqual({
+      ok: false,
+      error: { code: 'NOT_FOUND', message: 'no collection 987654' },
+    });
+    await writePhotos(join(root, 'other'), 2, { width: 320, height: 240 });
+    const other = await call('importPaths', { paths: [join(root, 'other')] });
+    const otherJob = other.ok ? other.value.jobs[0]! : null;
+    if (otherJob) await core.whenDone([otherJob.id]);
+    const otherId = otherJob?.collectionId ?? 0;
+    const removed = await call('removeCollection', { collectionId: otherId });
+    expect(removed).toEqual({ ok: true, value: { images: 2, files: 4 } });
+    const left = await call('listCollections', {});
+    expect(left.ok && left.value.map((c) => c.id)).toEqual([collectionId]);
+    expect((await call('removeCollection', { collectionId: otherId })).ok).toBe(false);
+  });
+
   it('answered every command, each answer of the shape its result schema declares', () => {
     expect([...new Set(answers.map(([c]) => c))].sort()).toEqual([...COMMANDS].sort());
     for (const [command, result] of answers) {

@@ -285,6 +285,16 @@ export class AppService {
       rebalanceCache: async ({ dryRun }) => ok(await core.cache.rebalance(dryRun)),
       staleOutputs: () => ok(core.cache.stale(core.currentHashes())),
       regenerateStale: async ({ collectionId }) => ok(await core.regenerate(collectionId)),
+      rescanCollections: ({ collectionIds }) => {
+        const jobs = core.rescan(collectionIds);
+        this.emit({ type: 'collections' });
+        return ok(jobs);
+      },
+      removeCollection: async ({ collectionId, keepFiles }) => {
+        const gone = await core.removeCollection(collectionId, { keepFiles });
+        this.emit({ type: 'collections' });
+        return ok({ images: gone.images, files: gone.files });
+      },
       updateSettings: async (patch: AppSettingsPatch) => {
         const { keepRunningInTray, ...corePatch } = patch;
         const workersBefore = core.settings().workers;

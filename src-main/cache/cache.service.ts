@@ -27,6 +27,7 @@ import type {
 } from '../../src-shared/api.ts';
 import { TEMP_SUFFIX } from '../../src-shared/render-task.ts';
 import { formatBytes } from '../../src-shared/format-bytes.ts';
+import { noCrash, type CrashHook } from '../../src-shared/crash-points.ts';
 
 /** A cache folder with its statistics, as `cache list` and the Cache page show it. */
 export type CacheFolderStats = CacheFolderView;
@@ -78,6 +79,7 @@ export class CacheService {
   private readonly now: () => number;
   private readonly protectedFiles: string[];
   private readonly minFreeBytes: () => number;
+  private readonly crash: CrashHook;
   private readonly roomCache = new Map<number, { at: number; verdict: RoomVerdict }>();
   private readonly dataDir: string;
   /** Free bytes seen when a write failed for space: no room until clearly more is free. */
@@ -90,7 +92,9 @@ export class CacheService {
     dataDir: string;
     clock?: () => number;
     minFreeBytes?: () => number;
+    crash?: CrashHook;
   }) {
+    this.crash = deps.crash ?? noCrash;
     this.store = deps.store;
     this.jobs = deps.jobs;
     this.log = deps.log;
@@ -555,6 +559,7 @@ export class CacheService {
           );
           if (!gone) continue; // kept queued: tried again at the next drain
           removed++;
+          this.crash('mid-file-deletion');
         }
         settled.push(d.id);
       }

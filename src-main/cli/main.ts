@@ -1,3 +1,4 @@
+import { resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
 import { assertNodeVersion } from '../node-version.ts';
 import { defaultDataDir } from '../core/data-dir.ts';
@@ -22,6 +23,12 @@ const USAGE = `Usage: albumen <command> [options]
 Commands:
   import PATH...     import folders or ZIP/CBZ archives (one job each)
       --wait         process the jobs now, with live progress, until they end
+  rescan [COLLECTION...]  walk collections again (all by default): new, changed,
+                     moved and deleted files are followed; --wait as for import
+  remove COLLECTION  remove a collection and its previews from the library (the
+                     photos themselves are never touched)
+      --keep-outputs leave its preview files in the cache folder
+  collections        list collections (COLLECTION is an id or a root path)
   run                process every unfinished job until none is left
   serve              run Albumen in a browser: serves the UI on 127.0.0.1
       --port N       port to listen on (default: a free one)
@@ -109,6 +116,19 @@ function oneLine(err: unknown): string {
   return `${code && !message.startsWith(code) ? `${code}: ` : ''}${message}`;
 }
 
+/** A collection named on the command line: its id, or its root path (resolved). */
+function collectionOf(core: AlbumenCore, arg: string): number {
+  const list = core.collections().map((c) => c.collection);
+  const n = Number(arg);
+  if (/^\d+$/.test(arg) && list.some((c) => c.id === n)) return n;
+  const root = resolvePath(arg);
+  const found = list.find((c) => c.root === root || c.root === arg);
+  if (!found) {
+    throw new InputError(`no collection ${arg} (albumen collections lists them)`);
+  }
+  return found.id;
+}
+
 function parseId(v: string | undefined): number {
   const n = Number(v);
   if (!v || !Number.isInteger(n) || n <= 0)
@@ -134,6 +154,7 @@ export async function main(argv: string[], io: Io = realIo): Promise<number> {
         limit: { type: 'string' },
         'move-to': { type: 'string' },
         'older-than': { type: 'string' },
+        'keep-outputs': { type: 'boolean', default: false },
       },
     });
   } catch (err) {
@@ -161,6 +182,9 @@ export async function main(argv: string[], io: Io = realIo): Promise<number> {
       'cancel',
       'retry',
       'cache',
+      'rescan',
+      'remove',
+      'collections',
     ];
     if (!known.includes(command)) throw new UsageError(`unknown command "${command}"`);
     if (command === 'serve') {
@@ -174,6 +198,8 @@ export async function main(argv: string[], io: Io = realIo): Promise<number> {
     }
     if (command === 'import' && args.length === 0)
       throw new UsageError('import needs at least one PATH');
+    if (command === 'remove' && args.length !== 1)
+      throw new UsageError('remove needs one COLLECTION (an id or a root path)');
     if (['job', 'pause', 'resume', 'cancel', 'retry'].includes(command)) parseId(args[0]);
     core = await openCore(dataDir);
     switch (command) {
@@ -193,6 +219,55 @@ export async function main(argv: string[], io: Io = realIo): Promise<number> {
         );
       case 'import':
         return await importCommand(core, args, values.wait === true, json, io);
+      case 'rescan': {
+        const ids = args.map((a) => collectionOf(core!, a));
+        const jobs = core.rescan(ids);
+        if (values.wait !== true) {
+          if (json) printJson(core, jobs, io);
+          else
+            for (const j of jobs)
+              io.out(
+                `job ${j.id}: rescan of ${printable(j.root)} (queued; albumen run processes it)`,
+              );
+          return EXIT.ok;
+        }
+        const outcome = await processUntil(core, () => jobs.map((j) => j.id), json, io);
+        return report(core, outcome, json, io);
+      }
+      case 'remove': {
+        const id = collectionOf(core, args[0]!);
+        const gone = await core.removeCollection(id, {
+          keepFiles: values['keep-outputs'] === true,
+        });
+        if (json) io.out(jsonText({ collectionId: id, ...gone }));
+        else
+          io.out(
+            `removed collection ${id} ${printable(gone.root)}: ${gone.images} images, ` +
+              `${gone.files} preview files ${values['keep-outputs'] ? 'left in the cache folder' : 'deleted'}; ` +
+              'the photos themselves were not touched',
+          );
+        return EXIT.ok;
+      }
+      case 'collections': {
+        const list = core.collections();
+        if (json) {
+          io.out(
+            jsonText(
+              list.map(({ collection: c, imageCount }) => ({
+                id: c.id,
+                name: c.name,
+                root: c.root,
+                kind: c.kind,
+                images: imageCount,
+              })),
+            ),
+          );
+        } else if (!list.length) io.out('no collections');
+        else
+          for (const { collection: c, imageCount } of list)
+            io.out(`collection ${c.id} ${printable(c.root)} (${c.kind}): ${imageCount} images`);
+        return EXIT.ok;
+      }
       case 'run':
         return await runCommand(core, json, io);
       case 'jobs': {
@@ -283,7 +358,11 @@ async function importCommand(
     if (json) printJson(core, jobs, io);
     else
       for (const j of jobs)
-        io.out(`job ${j.id}: ${printable(j.root)} (queued; albumen run processes it)`);
+        io.out(
+          j.kind === 'rescan'
+            ? `job ${j.id}: ${printable(j.root)} is already in the library: rescan queued (albumen run processes it)`
+            : `job ${j.id}: ${printable(j.root)} (queued; albumen run processes it)`,
+        );
     return EXIT.ok;
   }
   const outcome = await processUntil(core, () => jobs.map((j) => j.id), json, io);

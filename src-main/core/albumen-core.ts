@@ -13,6 +13,7 @@ import { FileLogger, type LogEntry, type Logger } from '../util/logger.ts';
 import { acquireProcessLock, processLockState, type LockHolder } from '../store/process-lock.ts';
 import { CACHE_MARKER, outputAbsPath } from '../util/output-layout.ts';
 import { SettingsStore } from './settings-store.ts';
+import { LibraryError } from '../library/library-error.ts';
 import { CacheService } from '../cache/cache.service.ts';
 import { refuseOwnFolder } from '../library/collection-source.ts';
 import {
@@ -124,6 +125,7 @@ export class AlbumenCore {
       dataDir: parts.dataDir,
       clock: this.clock,
       minFreeBytes: parts.minFreeBytes,
+      crash: parts.crash ?? noCrash,
     });
   }
 
@@ -316,6 +318,9 @@ export class AlbumenCore {
     );
     if (removed)
       this.logger.log('info', `removed ${removed} files a previous run left half-written`);
+    // Removals a dead run began, and images it found gone (waiting for its walks).
+    this.finishRemovals();
+    this.transitions.purgeGone();
     const drift = this.transitions.repairCounters();
     for (const d of drift) {
       this.logger.log(
@@ -386,6 +391,13 @@ export class AlbumenCore {
     await refuseOwnFolder(source.root, this.ownFolders());
     const folder = this.store.cacheFolders.list()[0];
     if (!folder) throw new Error('no cache folder');
+    const known = this.store.collections.byRoot(source.root);
+    if (known?.removing) {
+      throw new LibraryError(
+        'INVALID_INPUT',
+        `${source.root} is being removed from the library; import it again once that is done`,
+      );
+    }
     const job = this.store.transition((tx) => {
       const collection = tx.collections.upsert(
         {
@@ -398,11 +410,73 @@ export class AlbumenCore {
       );
       const placed = this.cache.placementFor(collection.id);
       if (placed !== collection.cacheFolderId) tx.collections.setCacheFolder(collection.id, placed);
-      return this.transitions.openOrCreateJob(collection.id);
+      return this.transitions.openOrCreateJob(collection.id, known ? 'rescan' : 'import');
     });
-    this.logger.log('info', `import ${source.root} as job ${job.id}`);
+    this.logger.log(
+      'info',
+      known
+        ? `${source.root} is already in the library: rescanning it as job ${job.id}`
+        : `import ${source.root} as job ${job.id}`,
+    );
     this.changed(job.id);
     return this.mustView(job.id);
+  }
+
+  /**
+   * Rescans collections (every one when `ids` is empty): each gets a job that
+   * walks it again — or its open job walks again — and classifies every file
+   * as new, unchanged, changed, moved or gone.
+   */
+  rescan(ids: readonly number[] = []): JobView[] {
+    const all = this.store.collections.list();
+    const wanted = ids.length ? ids : all.map((c) => c.id);
+    const jobs: JobView[] = [];
+    for (const id of wanted) {
+      if (!all.some((c) => c.id === id)) {
+        throw new LibraryError('NOT_FOUND', `no collection ${id}`);
+      }
+    }
+    for (const id of wanted) {
+      const job = this.transitions.openOrCreateJob(id, 'rescan');
+      this.changed(job.id);
+      jobs.push(this.mustView(job.id));
+    }
+    return jobs;
+  }
+
+  /**
+   * Removes a collection from the library: hidden and its jobs cancelled at
+   * once, then its images, items, jobs and outputs in one transition, then its
+   * output files (unless `keepFiles`) through the deletion queue. The user's
+   * own files are never touched. A crash at any point is finished by the next
+   * start. Returns what went.
+   */
+  async removeCollection(
+    id: number,
+    opts: { keepFiles?: boolean } = {},
+  ): Promise<{ name: string; root: string; images: number; files: number }> {
+    const c = this.store.collections.get(id);
+    if (!c || c.removing) throw new LibraryError('NOT_FOUND', `no collection ${id}`);
+    this.transitions.beginRemoval(id);
+    const gone = this.transitions.finishRemoval(id, opts.keepFiles ?? false);
+    this.logger.log(
+      'info',
+      `removed collection ${id} (${c.root}): ${gone.images} images, ${gone.files} output files` +
+        (opts.keepFiles ? ' kept on disk' : ''),
+    );
+    await this.drainDeletions();
+    return { name: c.name, root: c.root, ...gone };
+  }
+
+  /** Removals a dead process began: their rows and files go now. */
+  private finishRemovals(): void {
+    for (const c of this.store.collections.beingRemoved()) {
+      const gone = this.transitions.finishRemoval(c.id);
+      this.logger.log(
+        'info',
+        `finished removing collection ${c.id} (${c.root}): ${gone.images} images`,
+      );
+    }
   }
 
   /**
@@ -702,6 +776,7 @@ export class AlbumenCore {
     }
     return {
       id: j.id,
+      kind: j.kind,
       collectionId: j.collectionId,
       collectionName: c?.name ?? '',
       collectionKind: c?.kind ?? 'folder',

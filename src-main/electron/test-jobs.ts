@@ -41,6 +41,7 @@ export function jobView(
     collectionId: o.id ?? 1,
     collectionName: o.name ?? 'photos',
     collectionKind: 'folder',
+    kind: 'import',
     root: `/home/u/${o.name ?? 'photos'}`,
     status,
     scanFinished: true,

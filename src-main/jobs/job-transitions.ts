@@ -10,7 +10,7 @@ import type {
   Unreferenced,
 } from '../store/rows.ts';
 import type { ImageMeta } from '../store/images.repo.ts';
-import { VARIANTS, type Failure, type Variant } from '../../src-shared/domain.ts';
+import { VARIANTS, type Failure, type JobKind, type Variant } from '../../src-shared/domain.ts';
 import { isTerminal } from '../../src-shared/status.ts';
 import { noCrash, type CrashHook } from '../../src-shared/crash-points.ts';
 
@@ -57,15 +57,51 @@ export class JobTransitions {
   }
 
   /** Creates a job with its three stages for a collection. */
-  createJob(collectionId: number): JobRow {
-    return this.store.transition((tx) => this.job(tx, tx.jobs.insert(collectionId, tx.now)));
+  createJob(collectionId: number, kind: JobKind = 'import'): JobRow {
+    return this.store.transition((tx) => this.job(tx, tx.jobs.insert(collectionId, tx.now, kind)));
   }
 
-  /** The collection's unfinished job, or a new one (a re-import joins instead of racing it). */
-  openOrCreateJob(collectionId: number): JobRow {
-    return this.store.transition(
-      (tx) => tx.jobs.openOfCollection(collectionId) ?? this.createJob(collectionId),
-    );
+  /**
+   * The collection's unfinished job, or a new one (a re-import or rescan joins
+   * instead of racing it). An open job that has finished its walk cannot see
+   * what changed since: it walks again.
+   */
+  openOrCreateJob(collectionId: number, kind: JobKind = 'import'): JobRow {
+    return this.store.transition((tx) => {
+      const open = tx.jobs.openOfCollection(collectionId);
+      if (!open) return this.createJob(collectionId, kind);
+      if (open.scanFinished && !open.cancelled) tx.jobs.setScanFinished(open.id, false, tx.now);
+      return this.job(tx, open.id);
+    });
+  }
+
+  /**
+   * First step of removing a collection: it disappears from every list and its
+   * open jobs are cancelled, so nothing is handed out for it. `finishRemoval`
+   * deletes the rows; `removeCollection` does both.
+   */
+  beginRemoval(collectionId: number): void {
+    this.store.transition((tx) => {
+      tx.collections.markRemoving(collectionId);
+      for (const j of tx.jobs.unfinishedOf(collectionId)) tx.jobs.setCancelled(j.id, tx.now);
+    });
+    this.crash('in-removal');
+  }
+
+  /**
+   * Second step: the collection's images, items, jobs and outputs go in one
+   * transition, their files (unless `keepFiles`) queued for deletion in the same
+   * commit. Returns how many images and files.
+   */
+  finishRemoval(collectionId: number, keepFiles = false): { images: number; files: number } {
+    return this.store.transition((tx) => {
+      const images = tx.images.countOf(collectionId);
+      const files = tx.images.outputFilesOf(collectionId);
+      if (!keepFiles) for (const f of files) tx.fileDeletions.add(f.cacheFolderId, f.relPath);
+      this.crash('in-removal');
+      tx.collections.remove(collectionId);
+      return { images, files: files.length };
+    });
   }
 
   markStarted(jobId: number): void {
@@ -86,7 +122,8 @@ export class JobTransitions {
    */
   finishScan(jobId: number, seen: ReadonlySet<number>): void {
     this.store.transition((tx) => {
-      const job = this.job(tx, jobId);
+      const job = tx.jobs.get(jobId);
+      if (!job) return; // its collection was removed meanwhile
       for (const id of tx.images.idsOf(job.collectionId)) {
         if (seen.has(id)) continue;
         tx.images.markGone(id, tx.now);
@@ -194,6 +231,7 @@ export class JobTransitions {
   ): number[] {
     return this.store.transition((tx) => {
       const seen: number[] = [];
+      if (!tx.jobs.get(jobId)) return seen; // its collection was removed meanwhile
       entries.forEach((e, i) => {
         if (i === entries.length >> 1) this.crash('mid-scan-batch');
         const mtime = Math.round(e.mtimeMs);

@@ -9,6 +9,7 @@ interface CollectionDbRow {
   name: string;
   cache_folder_id: number;
   created_at: number;
+  removing: number;
 }
 
 function toCollection(r: CollectionDbRow): CollectionRow {
@@ -19,6 +20,7 @@ function toCollection(r: CollectionDbRow): CollectionRow {
     name: r.name,
     cacheFolderId: r.cache_folder_id,
     createdAt: r.created_at,
+    removing: r.removing === 1,
   };
 }
 
@@ -34,7 +36,14 @@ export class CollectionsRepo {
       ),
       byRoot: db.prepare<[string], CollectionDbRow>('SELECT * FROM collections WHERE root = ?'),
       byId: db.prepare<[number], CollectionDbRow>('SELECT * FROM collections WHERE id = ?'),
-      all: db.prepare<[], CollectionDbRow>('SELECT * FROM collections ORDER BY name, id'),
+      all: db.prepare<[], CollectionDbRow>(
+        'SELECT * FROM collections WHERE removing = 0 ORDER BY name, id',
+      ),
+      removing: db.prepare<[], CollectionDbRow>('SELECT * FROM collections WHERE removing = 1'),
+      markRemoving: db.prepare<[number], unknown>(
+        'UPDATE collections SET removing = 1 WHERE id = ?',
+      ),
+      remove: db.prepare<[number], unknown>('DELETE FROM collections WHERE id = ?'),
       setFolder: db.prepare<[number, number], unknown>(
         'UPDATE collections SET cache_folder_id = ? WHERE id = ?',
       ),
@@ -64,6 +73,21 @@ export class CollectionsRepo {
 
   list(): CollectionRow[] {
     return this.st.all.all().map(toCollection);
+  }
+
+  /** Collections whose removal began (see JobTransitions.removeCollection). */
+  beingRemoved(): CollectionRow[] {
+    return this.st.removing.all().map(toCollection);
+  }
+
+  /** First step of a removal: hidden from every list; its rows go next. */
+  markRemoving(id: number): void {
+    this.st.markRemoving.run(id);
+  }
+
+  /** Deletes the row; its images, items, jobs and outputs go with it (cascades). */
+  remove(id: number): void {
+    this.st.remove.run(id);
   }
 
   /** Where new outputs of the collection go. */

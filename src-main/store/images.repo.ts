@@ -91,6 +91,13 @@ export class ImagesRepo {
         'SELECT count(*) AS n FROM images WHERE gone_at IS NOT NULL',
       ),
       remove: db.prepare<[number], unknown>('DELETE FROM images WHERE id = ?'),
+      outputsOfCollection: db.prepare<[number], { cache_folder_id: number; rel_path: string }>(
+        `SELECT o.cache_folder_id, o.rel_path FROM outputs o JOIN images i ON i.id = o.image_id
+         WHERE i.collection_id = ?`,
+      ),
+      countOf: db.prepare<[number], { n: number }>(
+        'SELECT count(*) AS n FROM images WHERE collection_id = ?',
+      ),
       setMeta: db.prepare<[string, number, number, number, number], unknown>(
         'UPDATE images SET format = ?, width = ?, height = ?, orientation = ? WHERE id = ?',
       ),
@@ -203,6 +210,18 @@ export class ImagesRepo {
 
   goneCount(): number {
     return this.st.goneCount.get()?.n ?? 0;
+  }
+
+  /** Every output file of a collection's images. */
+  outputFilesOf(collectionId: number): { cacheFolderId: number; relPath: string }[] {
+    return this.st.outputsOfCollection
+      .all(collectionId)
+      .map((r) => ({ cacheFolderId: r.cache_folder_id, relPath: r.rel_path }));
+  }
+
+  /** Every image row of a collection, gone ones included. */
+  countOf(collectionId: number): number {
+    return this.st.countOf.get(collectionId)?.n ?? 0;
   }
 
   /** Deletes the image row (its items and outputs go with it). */

@@ -4,6 +4,7 @@ import {
   STAGES,
   isErrorCode,
   type Failure,
+  type JobKind,
   type JobStatus,
   type StageCounters,
   type StageName,
@@ -12,6 +13,7 @@ import { deriveJobStatus, deriveStageStatuses, isTerminal } from '../../src-shar
 
 interface JobDbRow {
   id: number;
+  kind: string;
   collection_id: number;
   status: JobStatus;
   started: number;
@@ -32,6 +34,7 @@ type StageDbRow = StageCounters & { stage: StageName; status: JobStatus };
 function toJob(r: JobDbRow): JobRow {
   return {
     id: r.id,
+    kind: r.kind === 'rescan' ? 'rescan' : 'import',
     collectionId: r.collection_id,
     status: r.status,
     started: r.started === 1,
@@ -73,8 +76,9 @@ export class JobsRepo {
   constructor(db: Db) {
     const all = (where: string) => db.prepare<[], JobDbRow>(`SELECT * FROM jobs ${where}`);
     this.st = {
-      insert: db.prepare<[number, number, number], unknown>(
-        `INSERT INTO jobs (collection_id, status, created_at, updated_at) VALUES (?, 'queued', ?, ?)`,
+      insert: db.prepare<[number, JobKind, number, number], unknown>(
+        `INSERT INTO jobs (collection_id, kind, status, created_at, updated_at)
+         VALUES (?, ?, 'queued', ?, ?)`,
       ),
       insertStage: db.prepare<[number, StageName], unknown>(
         `INSERT INTO stages (job_id, stage, status) VALUES (?, ?, 'queued')`,
@@ -94,6 +98,9 @@ export class JobsRepo {
       ),
       runnable: all('WHERE finished_at IS NULL AND paused = 0 ORDER BY id'),
       unfinished: all('WHERE finished_at IS NULL ORDER BY id'),
+      unfinishedOf: db.prepare<[number], JobDbRow>(
+        'SELECT * FROM jobs WHERE collection_id = ? AND finished_at IS NULL ORDER BY id',
+      ),
       pausedForSpace: all(
         `WHERE finished_at IS NULL AND paused = 1 AND pause_reason IN ('DISK_FULL', 'READ_ONLY')
          ORDER BY id`,
@@ -129,8 +136,8 @@ export class JobsRepo {
   }
 
   /** Creates a job with its three stages; its status is derived when the transition ends. */
-  insert(collectionId: number, t: number): number {
-    const id = Number(this.st.insert.run(collectionId, t, t).lastInsertRowid);
+  insert(collectionId: number, t: number, kind: JobKind = 'import'): number {
+    const id = Number(this.st.insert.run(collectionId, kind, t, t).lastInsertRowid);
     for (const stage of STAGES) this.st.insertStage.run(id, stage);
     return id;
   }
@@ -179,6 +186,11 @@ export class JobsRepo {
 
   setStarted(jobId: number, t: number): void {
     this.st.setStarted.run(t, jobId);
+  }
+
+  /** The collection's jobs that are not terminal. */
+  unfinishedOf(collectionId: number): JobRow[] {
+    return this.st.unfinishedOf.all(collectionId).map(toJob);
   }
 
   /** True while some open job has not finished walking its collection. */

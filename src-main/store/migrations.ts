@@ -236,6 +236,9 @@ export const MIGRATIONS: readonly Migration[] = [
         ALTER TABLE collections ADD COLUMN last_seen_at INTEGER;
         -- Follow changes on disk: 1 or 0, or NULL for the library-wide setting.
         ALTER TABLE collections ADD COLUMN watch INTEGER;
+        -- Set by the first step of a removal: the collection is hidden and its rows
+        -- go in the next; a crash in between is finished at the next start.
+        ALTER TABLE collections ADD COLUMN removing INTEGER NOT NULL DEFAULT 0;
 
         -- Files to delete once the transition that let go of them has committed; the
         -- queue survives a crash, so an interrupted removal finishes at the next start.

@@ -11,6 +11,7 @@ import type {
   StageCounters,
   StageName,
   Variant,
+  JobKind,
 } from '../../src-shared/domain.ts';
 
 export interface CollectionRow {
@@ -20,6 +21,8 @@ export interface CollectionRow {
   name: string;
   cacheFolderId: number;
   createdAt: number;
+  /** A removal began (the next step deletes it): hidden from every list. */
+  removing: boolean;
 }
 
 export interface CacheFolderRow {
@@ -37,6 +40,7 @@ export type { PauseReason } from '../../src-shared/domain.ts';
 
 export interface JobRow {
   id: number;
+  kind: JobKind;
   collectionId: number;
   status: JobStatus;
   started: boolean;

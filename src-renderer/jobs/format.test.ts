@@ -32,6 +32,7 @@ function stage(p: Partial<StageView> = {}): StageView {
 function job(p: Partial<JobView> = {}): JobView {
   return {
     id: 1,
+    kind: 'import',
     collectionId: 1,
     collectionName: 'photos',
     collectionKind: 'folder',

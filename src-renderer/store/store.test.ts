@@ -19,6 +19,7 @@ function job(id: number, updatedAt: number, status: JobView['status'] = 'running
   };
   return {
     id,
+    kind: 'import',
     collectionId: id,
     collectionName: `c${id}`,
     collectionKind: 'folder',

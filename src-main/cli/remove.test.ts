@@ -1,0 +1,102 @@
+/**
+ * Removing a collection, killed with SIGKILL at each crash point of the
+ * removal: after a restart, no row and no file of that collection is left,
+ * every other collection is intact, and the photos themselves are untouched.
+ */
+import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { useTempDir } from '../test-support/temp-dir.ts';
+import { writePhotos } from '../test-support/fixtures.ts';
+import { filesBelow, inspectDataDir } from '../test-support/inspect-data-dir.ts';
+import { Store } from '../store/store.ts';
+
+const tempDir = useTempDir('albumen-remove-');
+const BIN = fileURLToPath(new URL('../../bin/albumen.js', import.meta.url));
+
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+/** Rows of a collection left in the store, by table. */
+function rowsOf(dataDir: string, collectionId: number) {
+  const store = Store.open(join(dataDir, 'library.db'));
+  try {
+    return {
+      collection: store.collections.get(collectionId) !== undefined,
+      images: store.images.countOf(collectionId),
+      queued: store.fileDeletions.count(),
+    };
+  } finally {
+    store.close();
+  }
+}
+
+describe('albumen remove', () => {
+  for (const crashAt of [null, 'in-removal:1', 'in-removal:2', 'mid-file-deletion:3']) {
+    it(`removes a collection and its previews${crashAt ? `, killed at ${crashAt} and restarted` : ''}`, async () => {
+      const root = tempDir();
+      const keep = join(root, 'keep');
+      const drop = join(root, 'drop me');
+      await writePhotos(keep, 3, { width: 320, height: 240 });
+      await writePhotos(drop, 4, { width: 320, height: 240 });
+      const dataDir = join(root, 'data');
+      const base = ['--data-dir', dataDir];
+      expect((await cli(['import', keep, drop, '--wait', ...base])).code).toBe(0);
+      const cache = join(dataDir, 'cache');
+      const keptFiles = filesBelow(cache).filter((f) => f.includes(`${join(cache, '1')}/`));
+      expect(keptFiles).toHaveLength(6);
+      expect(filesBelow(join(cache, '2'))).toHaveLength(8);
+
+      const removed = await cli(
+        ['remove', drop, ...base],
+        crashAt ? { ALBUMEN_CRASH_AT: crashAt } : {},
+      );
+      if (crashAt) {
+        expect(removed.signal, removed.stderr).toBe('SIGKILL');
+        // Hidden from the moment the removal began.
+        const listed = await cli(['collections', ...base]);
+        expect(listed.stdout).not.toContain('drop me');
+        expect((await cli(['run', ...base])).code).toBe(0);
+      } else {
+        expect(removed.code, removed.stderr).toBe(0);
+        expect(removed.stdout).toMatch(
+          /removed collection 2 .*drop me: 4 images, 8 preview files deleted/,
+        );
+      }
+      expect(rowsOf(dataDir, 2)).toEqual({ collection: false, images: 0, queued: 0 });
+      expect(filesBelow(join(cache, '2'))).toEqual([]);
+      expect(filesBelow(cache).filter((f) => f.includes(`${join(cache, '1')}/`))).toEqual(
+        keptFiles,
+      );
+      // The user's photos are never touched.
+      expect(readdirSync(drop).sort()).toEqual([
+        'photo1.jpg',
+        'photo2.jpg',
+        'photo3.jpg',
+        'photo4.jpg',
+      ]);
+      const report = inspectDataDir(dataDir, { idle: true });
+      expect(report.problems).toEqual([]);
+      expect((await cli(['collections', ...base])).stdout).toMatch(
+        /^collection 1 .*keep \(folder\): 3 images$/m,
+      );
+    }, 90_000);
+  }
+});
