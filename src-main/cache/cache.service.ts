@@ -6,6 +6,7 @@ import {
   mkdir,
   readdir,
   rename,
+  rmdir,
   statfs,
   unlink,
   writeFile,
@@ -63,6 +64,20 @@ export type RoomVerdict =
 function within(parent: string, child: string): boolean {
   const rel = relative(parent, child);
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/**
+ * Removes the folders above `file` up to (not including) `root` while they are
+ * empty (rmdir refuses a folder that is not empty).
+ */
+async function removeEmptyParents(file: string, root: string): Promise<void> {
+  for (let dir = dirname(file); dir !== root && within(root, dir); dir = dirname(dir)) {
+    const ok = await rmdir(dir).then(
+      () => true,
+      () => false,
+    );
+    if (!ok) return;
+  }
 }
 
 /**
@@ -559,6 +574,10 @@ export class CacheService {
           );
           if (!gone) continue; // kept queued: tried again at the next drain
           removed++;
+          // A removed collection leaves no empty folders. Only then: a live
+          // collection's render may be about to write into an empty shard folder.
+          const collectionId = Number(d.relPath.split('/')[0]);
+          if (!this.store.collections.get(collectionId)) await removeEmptyParents(abs, folder.path);
           this.crash('mid-file-deletion');
         }
         settled.push(d.id);

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { useTempDir } from '../test-support/temp-dir.ts';
@@ -82,6 +82,7 @@ describe('albumen remove', () => {
       }
       expect(rowsOf(dataDir, 2)).toEqual({ collection: false, images: 0, queued: 0 });
       expect(filesBelow(join(cache, '2'))).toEqual([]);
+      expect(existsSync(join(cache, '2')), 'empty folders of the collection').toBe(false);
       expect(filesBelow(cache).filter((f) => f.includes(`${join(cache, '1')}/`))).toEqual(
         keptFiles,
       );
