@@ -53,7 +53,16 @@ export type Op =
   | { op: 'cache-add'; limit?: string }
   | { op: 'cache-remove'; moveTo: boolean }
   | { op: 'cache-limit'; folder: 'default' | 'extra'; size: string }
-  | { op: 'disk'; fault: DiskFault; on: boolean };
+  | { op: 'disk'; fault: DiskFault; on: boolean }
+  /** Changes a folder collection's files behind the app's back, as a user does. */
+  | { op: 'edit'; collection: number; change: SourceChange; pick: number }
+  /** `albumen rescan --wait`, maybe killed. */
+  | { op: 'rescan'; crashAt?: CrashAt; killAtMs?: number }
+  /** `albumen remove ROOT`, maybe killed at one of the removal's crash points. */
+  | { op: 'remove'; collection: number; crashAt?: CrashAt };
+
+/** What a user does to a photo on disk. */
+export type SourceChange = 'add' | 'delete' | 'modify' | 'move' | 'rename';
 
 export type OpKind = Op['op'];
 
@@ -221,6 +230,44 @@ export function opArb(o: OpOptions): fc.Arbitrary<Op> {
         .map(strip),
     },
     {
+      kind: 'edit',
+      weight: 3,
+      arbitrary: fc.record({
+        op: fc.constant('edit' as const),
+        collection: fc.nat(o.collections - 1),
+        change: fc.constantFrom<SourceChange>('add', 'delete', 'modify', 'move', 'rename'),
+        pick: fc.nat(99),
+      }),
+    },
+    {
+      kind: 'rescan',
+      weight: 2,
+      arbitrary: fc
+        .record({
+          op: fc.constant('rescan' as const),
+          crashAt: maybe(crashPoints, 3),
+          killAtMs: maybe(killMs, 4),
+        })
+        .map(strip),
+    },
+    {
+      kind: 'remove',
+      weight: 1,
+      arbitrary: fc
+        .record({
+          op: fc.constant('remove' as const),
+          collection: fc.nat(o.collections - 1),
+          crashAt: maybe(
+            fc.oneof(
+              fc.integer({ min: 1, max: 2 }).map((n) => `in-removal:${n}` as CrashAt),
+              fc.integer({ min: 1, max: 6 }).map((n) => `mid-file-deletion:${n}` as CrashAt),
+            ),
+            2,
+          ),
+        })
+        .map(strip),
+    },
+    {
       kind: 'settings',
       weight: 1,
       arbitrary: fc.record({
@@ -297,6 +344,9 @@ export const OP_KINDS: readonly OpKind[] = [
   'cache-remove',
   'cache-limit',
   'disk',
+  'edit',
+  'rescan',
+  'remove',
 ];
 
 /** One line per operation, for logs and reports. */

@@ -7,8 +7,12 @@
  * deleted, which disk faults are on. Everything else is read back from the
  * store after each step.
  */
-import { unlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { walkCollection } from '../library/walk.ts';
+import { photoJpeg } from '../test-support/fixtures.ts';
+import { DEFAULT_SETTINGS } from '../../src-shared/settings.ts';
 import { Store } from '../store/store.ts';
 import { filesBelow, inspectDataDir } from '../test-support/inspect-data-dir.ts';
 import type { JobRow } from '../store/rows.ts';
@@ -29,6 +33,7 @@ import {
   type CrashAt,
   type DiskFault,
   type Op,
+  type SourceChange,
   type Timed,
 } from './ops.ts';
 import { classify, type KnownIssueId } from './known-issues.ts';
@@ -106,12 +111,28 @@ export class FaultWorld {
   private readonly extraProblems: string[] = [];
   /** The last processing command ended by itself (no kill since). */
   private cleanEnd = false;
+  /**
+   * The sources of this sequence: folder collections are copies of their own,
+   * which `edit` changes as a user would; archives are shared (never changed).
+   */
+  private readonly sources: Source[];
+  /** Entry path (by root) → the image id it must keep: a moved or renamed photo. */
+  private readonly keepsId = new Map<string, Map<string, number>>();
+  private added = 0;
 
   constructor(o: WorldOptions) {
     this.o = o;
     this.figures = o.figures ?? newFigures();
     this.sb = openSandbox(o.base, { mount: o.mount ?? true });
-    this.valid = new Map(o.sources.map((s) => [s.path, new Set(s.valid)]));
+    this.sources = o.sources.map((s) => {
+      if (!isFolder(s.path)) return s;
+      const copy = join(this.sb.root, 'sources', s.name);
+      mkdirSync(dirname(copy), { recursive: true });
+      // cp -a: the bad files include links (a loop among them) that must stay links.
+      execFileSync('cp', ['-a', s.path, copy]);
+      return { ...s, path: copy };
+    });
+    this.valid = new Map(this.sources.map((s) => [s.path, new Set(s.valid)]));
   }
 
   close(): void {
@@ -317,7 +338,7 @@ export class FaultWorld {
       case 'reconcile':
         return this.short(['cache', 'reconcile']);
       case 'import': {
-        const s = this.o.sources[a.collection % this.o.sources.length]!;
+        const s = this.sources[a.collection % this.sources.length]!;
         return this.short(['import', s.path]);
       }
       case 'disk':
@@ -372,7 +393,7 @@ export class FaultWorld {
     bump(this.figures.operations, op.op);
     switch (op.op) {
       case 'import': {
-        const s = this.o.sources[op.collection % this.o.sources.length]!;
+        const s = this.sources[op.collection % this.sources.length]!;
         if (!op.wait && !op.crashAt && op.killAtMs === undefined && !op.during?.length) {
           return this.short(['import', s.path]);
         }
@@ -420,7 +441,123 @@ export class FaultWorld {
       }
       case 'disk':
         return this.disk(op.fault, op.on);
+      case 'edit':
+        return this.editSource(op.collection, op.change, op.pick);
+      case 'rescan':
+        return this.processing(['rescan', '--wait'], op);
+      case 'remove': {
+        const s = this.sources[op.collection % this.sources.length]!;
+        const id = this.collectionIdOf(s.path);
+        if (id === undefined) return `remove: ${s.name} is not in the library`;
+        this.keepsId.delete(s.path);
+        if (!op.crashAt) return this.short(['remove', String(id)]);
+        return this.processing(['remove', String(id)], op);
+      }
     }
+  }
+
+  private collectionIdOf(root: string): number | undefined {
+    return this.read((s) => s.collections.list().find((c) => c.root === root)?.id);
+  }
+
+  /** The id of the image at `entryPath` of the collection rooted at `root`, if any. */
+  private imageIdAt(root: string, entryPath: string): number | undefined {
+    return this.read((s) => {
+      const c = s.collections.list().find((x) => x.root === root);
+      const img = c && s.images.byPath(c.id, entryPath);
+      return img && img.goneAt === null ? img.id : undefined;
+    });
+  }
+
+  /**
+   * Changes a photo of a folder collection behind the app's back: adds a new
+   * one, deletes, rewrites, moves into a subfolder or renames one. What the
+   * model then expects: the valid photos follow, and a moved or renamed photo
+   * keeps its image id (once the library has it) through the next rescans.
+   */
+  private async editSource(
+    collection: number,
+    change: SourceChange,
+    pick: number,
+  ): Promise<string> {
+    const folders = this.sources.filter((s) => isFolder(s.path));
+    const s = folders[collection % folders.length];
+    if (!s) return 'edit: no folder collection';
+    const valid = this.valid.get(s.path)!;
+    const keeps = this.keepsId.get(s.path) ?? new Map<string, number>();
+    this.keepsId.set(s.path, keeps);
+    const abs = (entry: string) => join(s.path, ...entry.split('/'));
+    if (change === 'add') {
+      const name = `added-${++this.added}.jpg`;
+      writeFileSync(abs(name), await photoJpeg(200 + this.added * 8, 150));
+      valid.add(name);
+      return `edit ${s.name}: added ${name}`;
+    }
+    const list = [...valid].sort();
+    const f = list[pick % Math.max(1, list.length)];
+    if (!f) return `edit ${s.name}: no photo to ${change}`;
+    if (change === 'delete') {
+      unlinkSync(abs(f));
+      valid.delete(f);
+      keeps.delete(f);
+      return `edit ${s.name}: deleted ${f}`;
+    }
+    if (change === 'modify') {
+      writeFileSync(abs(f), await photoJpeg(180 + (pick % 50) * 4, 140, { quality: 75 }));
+      // Its content changed: found at the same path, but no longer recognised if it moves.
+      keeps.delete(f);
+      return `edit ${s.name}: rewrote ${f}`;
+    }
+    const to =
+      change === 'move'
+        ? f.startsWith('sub/')
+          ? basename(f).replace(/^/, 'up-')
+          : `sub/${basename(f)}`
+        : `${dirname(f) === '.' ? '' : `${dirname(f)}/`}renamed-${++this.added}-${basename(f)}`;
+    mkdirSync(dirname(abs(to)), { recursive: true });
+    renameSync(abs(f), abs(to));
+    const id = keeps.get(f) ?? this.imageIdAt(s.path, f);
+    keeps.delete(f);
+    if (id !== undefined) keeps.set(to, id);
+    valid.delete(f);
+    valid.add(to);
+    return `edit ${s.name}: ${change}d ${f} to ${to}${id === undefined ? '' : ` (image ${id})`}`;
+  }
+
+  /**
+   * After the final run: each folder collection's images are exactly the
+   * files a walk finds, and every moved or renamed photo kept its image id.
+   */
+  private async libraryFollowsDisk(): Promise<string[]> {
+    const problems: string[] = [];
+    for (const s of this.sources) {
+      if (!isFolder(s.path)) continue;
+      const id = this.collectionIdOf(s.path);
+      if (id === undefined) continue;
+      const onDisk: string[] = [];
+      for await (const batch of walkCollection(
+        { kind: 'folder', root: s.path },
+        { batchSize: 500, limits: DEFAULT_SETTINGS.limits },
+      )) {
+        for (const e of batch) onDisk.push(e.entryPath);
+      }
+      const inLibrary = this.read((st) => st.images.page(id, 100_000, 0).map((i) => i.entryPath));
+      const missing = onDisk.filter((p) => !inLibrary.includes(p));
+      const ghosts = inLibrary.filter((p) => !onDisk.includes(p));
+      if (missing.length)
+        problems.push(`${s.name}: files not in the library: ${missing.join(', ')}`);
+      if (ghosts.length) problems.push(`${s.name}: images without a file: ${ghosts.join(', ')}`);
+      for (const [entry, want] of this.keepsId.get(s.path) ?? []) {
+        const got = this.imageIdAt(s.path, entry);
+        if (got !== undefined && got !== want) {
+          problems.push(
+            `${s.name}: ${entry} was moved or renamed from image ${want}, but is image ${got}`,
+          );
+        }
+      }
+    }
+    this.figures.invariantsChecked += 2;
+    return problems;
   }
 
   /** A settings change through a short-lived core (never while a CLI process runs). */
@@ -499,6 +636,8 @@ export class FaultWorld {
         notes.push(await this.short(['resume', String(j.id)]));
       }
     }
+    // A rescan of everything, as at start-up, so that the library follows the disk.
+    notes.push(`final rescan: ${await this.processing(['rescan', '--wait'], {})}`);
     notes.push(`final run: ${await this.processing(['run'], {})}`);
     // Every job must be terminal now. Whatever is not is a problem; it is then
     // resumed and run once more, so that the outputs can still be checked.
@@ -516,6 +655,7 @@ export class FaultWorld {
       if (j.paused) notes.push(await this.short(['resume', String(j.id)]));
     }
     if (left.length) notes.push(`second final run: ${await this.processing(['run'], {})}`);
+    this.extraProblems.push(...(await this.libraryFollowsDisk()));
     return notes.join('; ');
   }
 
@@ -528,6 +668,10 @@ export class FaultWorld {
   get history(): string[] {
     return this.steps;
   }
+}
+
+function isFolder(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
 }
 
 function firstLine(s: string): string {
