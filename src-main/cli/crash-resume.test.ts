@@ -68,7 +68,7 @@ describe('kill -9 at any instant, then restart', () => {
       })),
     ];
     let randomKills = 0;
-    let previous = new Map<number, string>();
+    let previous = new Map<string, string>();
     for (const [i, step] of steps.entries()) {
       const r = await cli(step.args, step.env, step.killAfterMs);
       if (step.killAfterMs !== undefined && r.code === 0) {
@@ -79,9 +79,7 @@ describe('kill -9 at any instant, then restart', () => {
       }
       const report = inspectDataDir(dataDir);
       for (const [id, identity] of previous) {
-        expect(report.done.get(id), `item ${id} was redone after being done (step ${i})`).toBe(
-          identity,
-        );
+        expect(report.done.get(id), `output ${id} was made again (step ${i})`).toBe(identity);
       }
       previous = report.done;
       expect(report.problems, `step ${i}`).toEqual([]);

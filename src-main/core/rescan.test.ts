@@ -15,6 +15,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { openNodeCore } from './compose-node.ts';
+import { Store } from '../store/store.ts';
 import type { AlbumenCore } from './albumen-core.ts';
 import { useTempDir } from '../test-support/temp-dir.ts';
 import { photoJpeg, writePhotos } from '../test-support/fixtures.ts';
@@ -149,6 +150,15 @@ describe('rescan', () => {
       // A second rescan finds nothing and makes no item rows.
       const [still] = await core.whenDone([(await core.importPath(a)).id]);
       expect(still!.stages.scan.total + still!.stages.thumbnail.total).toBe(0);
+      // Finished jobs keep their counts, not a row per item: nothing failed, so
+      // no item row is left at all, however many times the folders were scanned.
+      const store = Store.open(join(dataDir, 'library.db'));
+      try {
+        expect(store.items.countAll()).toBe(0);
+      } finally {
+        store.close();
+      }
+      expect(core.job(first.id)!.stages.thumbnail).toMatchObject({ total: 16, done: 16 });
     } finally {
       await core.close();
     }

@@ -22,7 +22,7 @@ function same(a: StageCounters, b: StageCounters): boolean {
 
 /**
  * The store's self-checks, run at start-up and by the test and fault suites:
- * counters recomputed from the item rows, SQLite's own integrity check, and
+ * counters recomputed from the item rows (plus what finished jobs pruned), SQLite's own integrity check, and
  * finished render items whose output row is missing.
  */
 export class DiagnosticsRepo {
@@ -37,8 +37,9 @@ export class DiagnosticsRepo {
            sum(state = 'failed') AS failed
          FROM items GROUP BY job_id, stage`,
       ),
-      stages: db.prepare<[], CountRow>(
-        'SELECT job_id, stage, total, pending, running, done, skipped, failed FROM stages',
+      stages: db.prepare<[], CountRow & { pruned_done: number; pruned_skipped: number }>(
+        `SELECT job_id, stage, total, pending, running, done, skipped, failed, pruned_done,
+           pruned_skipped FROM stages`,
       ),
       setCounters: db.prepare<
         [number, number, number, number, number, number, number, StageName],
@@ -81,7 +82,14 @@ export class DiagnosticsRepo {
     for (const r of this.st.count.all()) actual.set(`${r.job_id}:${r.stage}`, counters(r));
     const drifts: CounterDrift[] = [];
     for (const s of this.st.stages.all()) {
-      const a = actual.get(`${s.job_id}:${s.stage}`) ?? { ...EMPTY_COUNTERS };
+      const rows = actual.get(`${s.job_id}:${s.stage}`) ?? { ...EMPTY_COUNTERS };
+      // What the rows say, plus the done and skipped items a finished job let go of.
+      const a = {
+        ...rows,
+        total: rows.total + s.pruned_done + s.pruned_skipped,
+        done: rows.done + s.pruned_done,
+        skipped: rows.skipped + s.pruned_skipped,
+      };
       if (!same(a, s))
         drifts.push({ jobId: s.job_id, stage: s.stage, stored: counters(s), actual: a });
     }

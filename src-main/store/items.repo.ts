@@ -156,6 +156,7 @@ export class ItemsRepo {
       failedStages: db.prepare<[number], { stage: StageName }>(
         `SELECT DISTINCT stage FROM items WHERE image_id = ? AND state = 'failed'`,
       ),
+      countAll: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM items'),
       failedPage: db.prepare<[number, number, number], ItemDbRow & { entry_path: string }>(
         `SELECT it.*, im.entry_path FROM items it JOIN images im ON im.id = it.image_id
          WHERE it.job_id = ? AND it.state = 'failed' ORDER BY it.id LIMIT ? OFFSET ?`,
@@ -310,6 +311,11 @@ export class ItemsRepo {
   /** Stages in which some job failed this image (until the file changes, it would fail again). */
   failedStages(imageId: number): Set<StageName> {
     return new Set(this.st.failedStages.all(imageId).map((r) => r.stage));
+  }
+
+  /** Every item row (diagnostics: the store grows with the library, not its history). */
+  countAll(): number {
+    return this.st.countAll.get()?.n ?? 0;
   }
 
   /** Failed items of a job with their reasons, paged. */

@@ -106,6 +106,18 @@ export class JobsRepo {
          ORDER BY id`,
       ),
       stages: db.prepare<[number], StageDbRow>('SELECT * FROM stages WHERE job_id = ?'),
+      finishedCounts: db.prepare<[number], { stage: StageName; done: number; skipped: number }>(
+        `SELECT stage, sum(state = 'done') AS done, sum(state = 'skipped') AS skipped
+         FROM items WHERE job_id = ? AND state IN ('done', 'skipped') GROUP BY stage`,
+      ),
+      dropFinished: db.prepare<[number], unknown>(
+        `DELETE FROM items WHERE job_id = ? AND state IN ('done', 'skipped')`,
+      ),
+      keepCounts: db.prepare<[number, number, number, number, number, number, StageName], unknown>(
+        `UPDATE stages SET total = total + ?, done = done + ?, skipped = skipped + ?,
+           pruned_done = pruned_done + ?, pruned_skipped = pruned_skipped + ?
+         WHERE job_id = ? AND stage = ?`,
+      ),
       setStageStatus: db.prepare<[JobStatus, number, StageName], unknown>(
         'UPDATE stages SET status = ? WHERE job_id = ? AND stage = ?',
       ),
@@ -249,6 +261,23 @@ export class JobsRepo {
     const finished = isTerminal(status);
     if (status !== job.status || finished !== (job.finishedAt !== null)) {
       this.st.setStatus.run(status, t, finished ? (job.finishedAt ?? t) : null, jobId);
+    }
+    if (finished && job.finishedAt === null) this.prune(jobId);
+  }
+
+  /**
+   * A job just finished: it keeps its counts and its failures (and, when
+   * cancelled, what it had not done), not a row per done or skipped item, so
+   * the store grows with the library, not with its history. The counters stay
+   * as they were; `pruned_*` says how much of them has no row any more.
+   */
+  private prune(jobId: number): void {
+    const counts = this.st.finishedCounts.all(jobId);
+    if (!counts.length) return;
+    this.st.dropFinished.run(jobId);
+    for (const c of counts) {
+      const n = c.done + c.skipped;
+      this.st.keepCounts.run(n, c.done, c.skipped, c.done, c.skipped, jobId, c.stage);
     }
   }
 }

@@ -11,8 +11,8 @@ import { isTerminal } from '../../src-shared/status.ts';
 export interface DataDirReport {
   /** Every broken invariant, in words; empty when all hold. */
   problems: string[];
-  /** Done render item → identity of its output file (attempts, inode, mtime). */
-  done: Map<number, string>;
+  /** Output (image:variant:settings hash) → identity of its file (inode, mtime). */
+  done: Map<string, string>;
   jobs: JobRow[];
   /** Temporary files left in any cache folder. */
   temps: string[];
@@ -173,7 +173,10 @@ export function inspectDataDir(dataDir: string, opts: InspectOptions = {}): Data
           for (const img of page) {
             for (const v of VARIANTS) {
               const it = newestItem(img.id, v);
-              if (!it || (it.state !== 'done' && it.state !== 'skipped')) continue;
+              // Finished jobs keep no done items: a readable image that no job
+              // failed must have its output, whatever items are left.
+              if (it && it.state !== 'done' && it.state !== 'skipped') continue;
+              if (!it && (!img.format || store.items.failedStages(img.id).has(v))) continue;
               const outs = store.outputs.ofImage(img.id).filter((o) => o.variant === v);
               const present = outs.some((o) =>
                 statSync(outputAbsPath(byId.get(o.cacheFolderId) ?? '', o.relPath), {
@@ -182,7 +185,10 @@ export function inspectDataDir(dataDir: string, opts: InspectOptions = {}): Data
               );
               if (!present) {
                 problems.push(
-                  `${c.root} ${img.entryPath}: its ${v} item ${it.id} (job ${it.jobId}) is ${it.state} but ` +
+                  `${c.root} ${img.entryPath}: ` +
+                    (it
+                      ? `its ${v} item ${it.id} (job ${it.jobId}) is ${it.state} but `
+                      : `${v}: `) +
                     (outs.length ? 'its file is gone' : 'it has no output') +
                     ', and nothing will make it again',
                 );
@@ -194,12 +200,19 @@ export function inspectDataDir(dataDir: string, opts: InspectOptions = {}): Data
         }
       }
     }
-    const done = new Map<number, string>();
-    for (const d of store.diagnostics.doneOutputs()) {
-      const st = statSync(outputAbsPath(byId.get(d.cacheFolderId) ?? '', d.relPath), {
-        throwIfNoEntry: false,
-      });
-      done.set(d.itemId, `${d.attempts}:${st?.ino ?? 'none'}:${st?.mtimeMs ?? 0}`);
+    // Each output file's identity: a file rewritten later (inode or mtime) was made again.
+    const done = new Map<string, string>();
+    for (let page = store.outputs.after(0, 1000); page.length;) {
+      for (const o of page) {
+        const st = statSync(outputAbsPath(byId.get(o.cacheFolderId) ?? '', o.relPath), {
+          throwIfNoEntry: false,
+        });
+        done.set(
+          `${o.imageId}:${o.variant}:${o.settingsHash}`,
+          `${st?.ino ?? 'none'}:${st?.mtimeMs ?? 0}`,
+        );
+      }
+      page = store.outputs.after(page[page.length - 1]!.id, 1000);
     }
     const queued = store.fileDeletions.count();
     const gone = store.images.goneCount();
