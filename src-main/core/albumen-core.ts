@@ -497,7 +497,7 @@ export class AlbumenCore {
   }
 
   failedItems(jobId: number, limit = 200, offset = 0): FailedItemView[] {
-    return this.store.items.failedPage(jobId, limit, offset);
+    return this.store.failures.failedPage(jobId, limit, offset);
   }
 
   pause(id: number): boolean {

@@ -117,10 +117,12 @@ describe('JobTransitions', () => {
     const s = store.jobs.stages(job.id);
     expect(s.thumbnail.status).toBe('completed_with_errors');
     expect(s.scan.status).toBe('completed');
-    expect(store.items.failedPage(job.id, 200, 0).map((f) => [f.path, f.stage, f.code])).toEqual([
-      ['img2.jpg', 'thumbnail', 'TRUNCATED'],
-      ['img2.jpg', 'cache', 'TRUNCATED'],
-    ]);
+    expect(store.failures.failedPage(job.id, 200, 0).map((f) => [f.path, f.stage, f.code])).toEqual(
+      [
+        ['img2.jpg', 'thumbnail', 'TRUNCATED'],
+        ['img2.jpg', 'cache', 'TRUNCATED'],
+      ],
+    );
   });
 
   it('completes an empty collection once its scan finishes', () => {
@@ -164,7 +166,7 @@ describe('JobTransitions', () => {
     expect(again[0]?.crashes).toBe(1);
     [u] = jobs.skipAndClaim(job.id, again, new Set());
     jobs.completeRender(u!, { kind: 'crashed', code: 'DECODER_CRASH', message: 'decoder died' });
-    const failed = store.items.failedPage(job.id, 200, 0);
+    const failed = store.failures.failedPage(job.id, 200, 0);
     expect(failed.map((f) => f.code)).toEqual(['DECODER_CRASH', 'DECODER_CRASH']);
     expect(failed[0]?.attempts).toBe(2);
     expect(store.jobs.get(job.id)?.status).toBe('completed_with_errors');

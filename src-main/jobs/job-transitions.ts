@@ -204,7 +204,7 @@ export class JobTransitions {
     return this.store.transition((tx) => {
       const j = tx.jobs.get(jobId);
       if (!j) return 0;
-      const n = tx.items.retryFailed(jobId, tx.now);
+      const n = tx.failures.retryFailed(jobId, tx.now);
       if (j.cancelled || j.error) tx.jobs.revive(jobId, tx.now);
       return n;
     });
@@ -283,7 +283,7 @@ export class JobTransitions {
             this.addMissingRenders(tx, jobId, known, current);
           } else if (e.failure) {
             tx.items.insert(jobId, 'scan', known.id, 'failed', e.failure, tx.now);
-          } else if (!tx.items.failedStages(known.id).has('scan')) {
+          } else if (!tx.failures.failedStages(known.id).has('scan')) {
             // Never read (or its read was interrupted): read it now. A file that
             // failed before is not read again until it changes (or on retry).
             tx.items.insert(jobId, 'scan', known.id, 'pending', null, tx.now);
@@ -291,7 +291,7 @@ export class JobTransitions {
           return;
         }
         tx.images.changed(known.id, e.size, mtime, fingerprint);
-        tx.items.forgetFailures(known.id);
+        tx.failures.forgetFailures(known.id);
         tx.items.dropUnstarted(jobId, known.id);
         tx.items.insert(
           jobId,
@@ -317,7 +317,7 @@ export class JobTransitions {
     image: { id: number; version: number },
     current: Record<Variant, string>,
   ): void {
-    const failed = tx.items.failedStages(image.id);
+    const failed = tx.failures.failedStages(image.id);
     for (const v of VARIANTS) {
       const out = tx.outputs.byKey(image.id, v, current[v]);
       if (out && out.sourceVersion === image.version) continue;

@@ -3,7 +3,6 @@ import type { InterruptedItem, ItemRow } from './rows.ts';
 import {
   isErrorCode,
   type Failure,
-  type FailedItemView,
   type ItemState,
   type StageName,
   type Variant,
@@ -99,10 +98,6 @@ export class ItemsRepo {
         `UPDATE items SET state = 'pending', error_code = NULL, error_message = NULL, crashes = 0,
          updated_at = ? WHERE id = ? AND state IN ('done', 'skipped', 'failed')`,
       ),
-      retryFailed: db.prepare<[number, number], unknown>(
-        `UPDATE items SET state = 'pending', error_code = NULL, error_message = NULL, crashes = 0,
-         updated_at = ? WHERE job_id = ? AND state = 'failed'`,
-      ),
       running: db.prepare<[], ItemDbRow & { collection_id: number }>(
         `SELECT it.*, im.collection_id FROM items it JOIN images im ON im.id = it.image_id
          WHERE it.state = 'running'`,
@@ -150,17 +145,7 @@ export class ItemsRepo {
         `DELETE FROM items WHERE image_id = ? AND state = 'pending'
          AND job_id IN (SELECT id FROM jobs WHERE finished_at IS NULL)`,
       ),
-      forgetFailures: db.prepare<[number], unknown>(
-        `DELETE FROM items WHERE image_id = ? AND state = 'failed'`,
-      ),
-      failedStages: db.prepare<[number], { stage: StageName }>(
-        `SELECT DISTINCT stage FROM items WHERE image_id = ? AND state = 'failed'`,
-      ),
       countAll: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM items'),
-      failedPage: db.prepare<[number, number, number], ItemDbRow & { entry_path: string }>(
-        `SELECT it.*, im.entry_path FROM items it JOIN images im ON im.id = it.image_id
-         WHERE it.job_id = ? AND it.state = 'failed' ORDER BY it.id LIMIT ? OFFSET ?`,
-      ),
     };
   }
 
@@ -241,11 +226,6 @@ export class ItemsRepo {
     this.st.requeueFinished.run(t, id);
   }
 
-  /** failed → pending for a whole job; returns how many. */
-  retryFailed(jobId: number, t: number): number {
-    return this.st.retryFailed.run(t, jobId).changes;
-  }
-
   /** Items left running (by a process that died, when no process holds the lock). */
   running(): InterruptedItem[] {
     return this.st.running.all().map((r) => ({
@@ -303,31 +283,8 @@ export class ItemsRepo {
     this.st.dropPendingOfImage.run(imageId);
   }
 
-  /** The file changed: what its old version failed with is no longer true of it. */
-  forgetFailures(imageId: number): void {
-    this.st.forgetFailures.run(imageId);
-  }
-
-  /** Stages in which some job failed this image (until the file changes, it would fail again). */
-  failedStages(imageId: number): Set<StageName> {
-    return new Set(this.st.failedStages.all(imageId).map((r) => r.stage));
-  }
-
   /** Every item row (diagnostics: the store grows with the library, not its history). */
   countAll(): number {
     return this.st.countAll.get()?.n ?? 0;
-  }
-
-  /** Failed items of a job with their reasons, paged. */
-  failedPage(jobId: number, limit: number, offset: number): FailedItemView[] {
-    return this.st.failedPage.all(jobId, limit, offset).map((r) => ({
-      itemId: r.id,
-      imageId: r.image_id,
-      path: r.entry_path,
-      stage: r.stage,
-      code: isErrorCode(r.error_code) ? r.error_code : 'INTERNAL',
-      message: r.error_message ?? '',
-      attempts: r.attempts,
-    }));
   }
 }

@@ -3,6 +3,7 @@ import { installWriteGate } from './write-gate.ts';
 import { CacheFoldersRepo } from './cache-folders.repo.ts';
 import { CollectionsRepo } from './collections.repo.ts';
 import { FileDeletionsRepo } from './file-deletions.repo.ts';
+import { FailuresRepo } from './failures.repo.ts';
 import { DiagnosticsRepo } from './diagnostics.repo.ts';
 import { ImagesRepo } from './images.repo.ts';
 import { ItemsRepo } from './items.repo.ts';
@@ -37,6 +38,7 @@ export interface Repos {
   readonly settings: SettingsRepo;
   readonly diagnostics: DiagnosticsRepo;
   readonly fileDeletions: FileDeletionsRepo;
+  readonly failures: FailuresRepo;
 }
 
 /** What a transition's body gets: the repositories and the transition's one clock reading. */
@@ -63,6 +65,7 @@ export class Store implements Repos {
   readonly settings: SettingsRepo;
   readonly diagnostics: DiagnosticsRepo;
   readonly fileDeletions: FileDeletionsRepo;
+  readonly failures: FailuresRepo;
   /** The repositories as one object, spread into each transition's `tx`. */
   private readonly repos: Repos;
   private readonly db: Db;
@@ -85,6 +88,7 @@ export class Store implements Repos {
     this.settings = new SettingsRepo(db);
     this.diagnostics = new DiagnosticsRepo(db);
     this.fileDeletions = new FileDeletionsRepo(db);
+    this.failures = new FailuresRepo(db);
     const { cacheFolders, collections, images, items, jobs, outputs, settings, diagnostics } = this;
     this.repos = {
       cacheFolders,
@@ -96,6 +100,7 @@ export class Store implements Repos {
       settings,
       diagnostics,
       fileDeletions: this.fileDeletions,
+      failures: this.failures,
     };
   }
 

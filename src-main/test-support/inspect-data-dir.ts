@@ -151,7 +151,7 @@ export function inspectDataDir(dataDir: string, opts: InspectOptions = {}): Data
         const root = store.collections.get(j.collectionId)?.root ?? '';
         const valid = opts.valid.get(root);
         if (!valid) continue;
-        for (const f of store.items.failedPage(j.id, 1_000_000, 0)) {
+        for (const f of store.failures.failedPage(j.id, 1_000_000, 0)) {
           if (valid.has(f.path)) {
             problems.push(
               `job ${j.id}: valid photo ${f.path} failed at ${f.stage} with ${f.code}: ${f.message}`,
@@ -176,7 +176,7 @@ export function inspectDataDir(dataDir: string, opts: InspectOptions = {}): Data
               // Finished jobs keep no done items: a readable image that no job
               // failed must have its output, whatever items are left.
               if (it && it.state !== 'done' && it.state !== 'skipped') continue;
-              if (!it && (!img.format || store.items.failedStages(img.id).has(v))) continue;
+              if (!it && (!img.format || store.failures.failedStages(img.id).has(v))) continue;
               const outs = store.outputs.ofImage(img.id).filter((o) => o.variant === v);
               const present = outs.some((o) =>
                 statSync(outputAbsPath(byId.get(o.cacheFolderId) ?? '', o.relPath), {
