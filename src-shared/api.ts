@@ -110,6 +110,10 @@ export const CollectionViewSchema = obj({
   imageCount: count,
   /** The newest job of the collection, if any. */
   job: v.nullable(obj({ id, status: jobStatus, progress: num, failed: count })),
+  /** Since when (ms since the epoch) its folder or archive cannot be reached; null online. */
+  offlineSince: v.nullable(count),
+  /** When a walk last reached it (null before the first one finished). */
+  lastSeenAt: v.nullable(count),
 });
 export type CollectionView = v.InferOutput<typeof CollectionViewSchema>;
 

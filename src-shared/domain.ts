@@ -49,10 +49,11 @@ export type CollectionKind = 'folder' | 'archive';
 
 /**
  * Why a job is paused: by the user; DISK_FULL when its cache folder or the data
- * folder has no room; READ_ONLY when its cache folder cannot be written. The
- * last two resume by themselves once the folder takes writes again.
+ * folder has no room; READ_ONLY when its cache folder cannot be written;
+ * SOURCE_OFFLINE when its collection's folder or archive cannot be reached (an
+ * unplugged drive). All but the first resume by themselves.
  */
-export const PAUSE_REASONS = ['user', 'DISK_FULL', 'READ_ONLY'] as const;
+export const PAUSE_REASONS = ['user', 'DISK_FULL', 'READ_ONLY', 'SOURCE_OFFLINE'] as const;
 export type PauseReason = (typeof PAUSE_REASONS)[number];
 
 /** True for the pauses the system made and undoes by itself. */

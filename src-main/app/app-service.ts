@@ -173,6 +173,8 @@ export class AppService {
       root: c.collection.root,
       imageCount: c.imageCount,
       job,
+      offlineSince: c.collection.offlineSince,
+      lastSeenAt: c.collection.lastSeenAt,
     };
   }
 

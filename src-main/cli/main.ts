@@ -265,7 +265,12 @@ export async function main(argv: string[], io: Io = realIo): Promise<number> {
         } else if (!list.length) io.out('no collections');
         else
           for (const { collection: c, imageCount } of list)
-            io.out(`collection ${c.id} ${printable(c.root)} (${c.kind}): ${imageCount} images`);
+            io.out(
+              `collection ${c.id} ${printable(c.root)} (${c.kind}): ${imageCount} images` +
+                (c.offlineSince === null
+                  ? ''
+                  : `, offline since ${new Date(c.offlineSince).toISOString()}`),
+            );
         return EXIT.ok;
       }
       case 'run':
@@ -398,6 +403,13 @@ function report(core: AlbumenCore, outcome: Outcome, json: boolean, io: Io): num
   else for (const j of outcome.jobs) printResult(core, core.job(j.id) ?? j, false, io);
   if (!outcome.paused.length) return exitCodeOf(outcome.jobs);
   for (const j of outcome.paused) {
+    if (j.pauseReason === 'SOURCE_OFFLINE') {
+      io.err(
+        `albumen: job ${j.id} waits for its collection: ${printable(j.waitingFor ?? '')}; ` +
+          'it goes on by itself in the app or `albumen serve` once it is back, or with `albumen rescan`',
+      );
+      continue;
+    }
     io.err(
       `albumen: job ${j.id} is paused (by albumen pause, the app or another process), ` +
         `so nothing is left to run; \`albumen resume ${j.id}\` lets it go on`,

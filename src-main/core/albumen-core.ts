@@ -7,7 +7,12 @@ import { storeInvariantProblems } from '../store/invariants.ts';
 import type { CacheFolderRow, CollectionRow, ImageRow, JobRow } from '../store/rows.ts';
 import type { ImageWithOutputs } from '../store/images.repo.ts';
 import { JobTransitions } from '../jobs/job-transitions.ts';
-import { Scheduler, type LibraryPort, type RenderPoolPort } from '../jobs/scheduler.ts';
+import {
+  Scheduler,
+  rootUnreachable,
+  type LibraryPort,
+  type RenderPoolPort,
+} from '../jobs/scheduler.ts';
 import { ProgressTracker } from '../jobs/progress.ts';
 import { FileLogger, type LogEntry, type Logger } from '../util/logger.ts';
 import { acquireProcessLock, processLockState, type LockHolder } from '../store/process-lock.ts';
@@ -253,6 +258,7 @@ export class AlbumenCore {
       if (scheduler?.storeFull && (await this.cache.dataRoom()).ok) {
         if (scheduler.recoverFromStoreFull()) this.wake();
       }
+      await this.bringBackOnline();
       const waiting = this.store.jobs.pausedForSpace();
       if (!waiting.length) return;
       this.cache.forgetRoom();
@@ -301,6 +307,16 @@ export class AlbumenCore {
       this.draining = null;
     });
     return this.draining;
+  }
+
+  /** Offline collections whose root is reachable again come back and are walked again. */
+  private async bringBackOnline(): Promise<void> {
+    for (const c of this.store.collections.offline()) {
+      if (await rootUnreachable(c, () => this.store.images.idsOf(c.id).length)) continue;
+      const job = this.transitions.backOnline(c.id);
+      this.logger.log('info', `${c.root} is reachable again: rescanning it as job ${job.id}`);
+      this.changed(job.id);
+    }
   }
 
   // ---- recovery -----------------------------------------------------------------------

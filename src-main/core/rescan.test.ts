@@ -184,4 +184,49 @@ describe('rescan', () => {
       await core.close();
     }
   }, 60_000);
+
+  it('takes a collection whose folder went away offline, keeps everything, and brings it back', async () => {
+    const root = tempDir();
+    const a = join(root, 'on a drive');
+    await writePhotos(a, 4, { width: 320, height: 240 });
+    const core = openNodeCore({
+      dataDir: join(root, 'data'),
+      logFile: null,
+      pollMs: 100,
+      spaceCheckMs: 200,
+    });
+    try {
+      const first = await importAndWait(core, a);
+      const id = first.collectionId;
+      const before = snapshot(core, id);
+      renameSync(a, `${a} (unplugged)`);
+      const [job] = core.rescan([id]);
+      const t0 = Date.now();
+      for (;;) {
+        const j = core.job(job!.id)!;
+        if (j.pauseReason === 'SOURCE_OFFLINE') break;
+        expect(Date.now() - t0, `job is ${j.status}`).toBeLessThan(5000);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const waiting = core.job(job!.id)!;
+      expect(waiting.status).toBe('paused');
+      expect(waiting.waitingFor).toContain('is not reachable');
+      expect(
+        core.collections().find((c) => c.collection.id === id)?.collection.offlineSince,
+      ).not.toBeNull();
+      // Offline is not deleted: every image and every preview is still there.
+      expect(snapshot(core, id)).toEqual(before);
+
+      renameSync(`${a} (unplugged)`, a);
+      const [done] = await core.whenDone([job!.id]);
+      expect(done!.status).toBe('completed');
+      expect(
+        core.collections().find((c) => c.collection.id === id)?.collection.offlineSince,
+      ).toBeNull();
+      expect(snapshot(core, id)).toEqual(before);
+      expect(core.checkInvariants()).toEqual([]);
+    } finally {
+      await core.close();
+    }
+  }, 60_000);
 });

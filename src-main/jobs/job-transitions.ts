@@ -76,6 +76,45 @@ export class JobTransitions {
   }
 
   /**
+   * The collection's root cannot be reached: it is offline (nothing of it is
+   * removed) and its open jobs wait, paused SOURCE_OFFLINE with `detail`.
+   * Returns the jobs that were paused.
+   */
+  goOffline(collectionId: number, detail: string): number[] {
+    return this.store.transition((tx) => {
+      tx.collections.setOffline(collectionId, tx.now);
+      const paused: number[] = [];
+      for (const j of tx.jobs.unfinishedOf(collectionId)) {
+        if (j.paused && j.pauseReason === 'user') continue;
+        tx.jobs.setPaused(j.id, 'SOURCE_OFFLINE', tx.now, detail);
+        paused.push(j.id);
+      }
+      return paused;
+    });
+  }
+
+  /**
+   * The root is back: online again, its waiting jobs resume, and it is walked
+   * again (its open job, or a new rescan job). Returns the job that walks.
+   */
+  backOnline(collectionId: number): JobRow {
+    return this.store.transition((tx) => {
+      tx.collections.setOnline(collectionId, tx.now);
+      for (const j of tx.jobs.unfinishedOf(collectionId)) {
+        if (j.paused && j.pauseReason === 'SOURCE_OFFLINE') tx.jobs.setPaused(j.id, null, tx.now);
+      }
+      return this.openOrCreateJob(collectionId, 'rescan');
+    });
+  }
+
+  /** Claimed scan items go back to pending, no attempt counted (their root went away). */
+  releaseScanItems(work: readonly ScanWork[]): void {
+    this.store.transition((tx) => {
+      for (const w of work) tx.items.requeue(w.itemId, tx.now, true);
+    });
+  }
+
+  /**
    * First step of removing a collection: it disappears from every list and its
    * open jobs are cancelled, so nothing is handed out for it. `finishRemoval`
    * deletes the rows; `removeCollection` does both.
@@ -130,6 +169,7 @@ export class JobTransitions {
         tx.items.dropPendingOfImage(id);
       }
       tx.jobs.setScanFinished(jobId, true, tx.now);
+      tx.collections.setOnline(job.collectionId, tx.now);
       this.purgeGone(tx);
     });
   }

@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CollectionSource } from '../library/collection-source.ts';
 import type { WalkEntry } from '../library/walk.ts';
@@ -444,6 +444,14 @@ export class Scheduler {
         failure: failure ?? { code: 'INTERNAL', message: `unexpected error: ${String(err)}` },
       };
     }
+    if (
+      outcome.kind === 'failed' &&
+      SOURCE_GONE.has(outcome.failure.code) &&
+      (await this.wentOffline(collection))
+    ) {
+      // Its drive went away mid-render: not the image's fault; it waits with its job.
+      outcome = { kind: 'interrupted' };
+    }
     if (outcome.kind === 'failed' && this.d.space && WRITE_FAULTS.has(outcome.failure.code)) {
       // A full or read-only folder is not the image's fault: ask the folder itself
       // with a real write; if it is at fault the job waits and no item fails.
@@ -538,6 +546,7 @@ export class Scheduler {
     if (!collection) throw new Error(`collection ${job.collectionId} is gone`);
     const source: CollectionSource = { kind: collection.kind, root: collection.root };
     const limits = this.d.settings().limits;
+    if (await this.wentOffline(collection)) return;
     if (!job.scanFinished) {
       const current = currentHashes(this.d.settings());
       // Every image this walk found (or moved here): the rest of the collection is gone.
@@ -657,11 +666,60 @@ export class Scheduler {
         }
         return { work: w, outcome };
       });
+      if (results.some((r) => !r.outcome.ok && SOURCE_GONE.has(r.outcome.code))) {
+        const c = this.d.store.jobs.get(jobId);
+        const collection = c && this.d.store.collections.get(c.collectionId);
+        if (collection && (await this.wentOffline(collection))) {
+          this.d.jobs.releaseScanItems(work);
+          return;
+        }
+      }
       this.d.jobs.completeScanItems(jobId, results);
       this.d.events.jobChanged(jobId);
       this.wake();
     }
   }
+
+  /**
+   * Whether a collection's root cannot be reached now: a folder or archive that
+   * is not there, or a folder left empty while the library knows images in it
+   * (the mount point of an unplugged drive). If so the collection goes offline
+   * and its jobs wait; nothing of it is removed. Returns true when offline.
+   */
+  private async wentOffline(collection: CollectionRow): Promise<boolean> {
+    const why = await rootUnreachable(
+      collection,
+      () => this.d.store.images.idsOf(collection.id).length,
+    );
+    if (!why) return false;
+    const paused = this.d.jobs.goOffline(collection.id, why);
+    if (paused.length) this.d.log.log('warn', `collection ${collection.id}: ${why}; its jobs wait`);
+    for (const id of paused) this.d.events.jobChanged(id);
+    return true;
+  }
+}
+
+/** Failures that may mean the collection's root went away rather than the file. */
+const SOURCE_GONE: ReadonlySet<string> = new Set(['NOT_FOUND', 'IO_ERROR', 'ARCHIVE_CORRUPT']);
+
+/**
+ * Why a collection's root cannot be reached, in words, or null when it can.
+ * `known` counts the images the library has of it (an empty folder with none
+ * is an empty collection, not an absent drive).
+ */
+export async function rootUnreachable(
+  c: { kind: 'folder' | 'archive'; root: string },
+  known: () => number,
+): Promise<string | null> {
+  const st = await stat(c.root).catch(() => null);
+  if (!st) return `${c.root} is not reachable (an unplugged drive, or moved away)`;
+  if (c.kind === 'archive') return st.isFile() ? null : `${c.root} is not an archive any more`;
+  if (!st.isDirectory()) return `${c.root} is not a folder any more`;
+  const empty = await readdir(c.root).then(
+    (names) => names.length === 0,
+    () => true,
+  );
+  return empty && known() > 0 ? `${c.root} is empty (a drive that is not mounted?)` : null;
 }
 
 function toOutcome(

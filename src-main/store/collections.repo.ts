@@ -10,6 +10,8 @@ interface CollectionDbRow {
   cache_folder_id: number;
   created_at: number;
   removing: number;
+  offline_since: number | null;
+  last_seen_at: number | null;
 }
 
 function toCollection(r: CollectionDbRow): CollectionRow {
@@ -21,6 +23,8 @@ function toCollection(r: CollectionDbRow): CollectionRow {
     cacheFolderId: r.cache_folder_id,
     createdAt: r.created_at,
     removing: r.removing === 1,
+    offlineSince: r.offline_since,
+    lastSeenAt: r.last_seen_at,
   };
 }
 
@@ -44,6 +48,15 @@ export class CollectionsRepo {
         'UPDATE collections SET removing = 1 WHERE id = ?',
       ),
       remove: db.prepare<[number], unknown>('DELETE FROM collections WHERE id = ?'),
+      setOffline: db.prepare<[number, number], unknown>(
+        'UPDATE collections SET offline_since = coalesce(offline_since, ?) WHERE id = ?',
+      ),
+      setOnline: db.prepare<[number, number], unknown>(
+        'UPDATE collections SET offline_since = NULL, last_seen_at = ? WHERE id = ?',
+      ),
+      offline: db.prepare<[], CollectionDbRow>(
+        'SELECT * FROM collections WHERE offline_since IS NOT NULL AND removing = 0',
+      ),
       setFolder: db.prepare<[number, number], unknown>(
         'UPDATE collections SET cache_folder_id = ? WHERE id = ?',
       ),
@@ -88,6 +101,20 @@ export class CollectionsRepo {
   /** Deletes the row; its images, items, jobs and outputs go with it (cascades). */
   remove(id: number): void {
     this.st.remove.run(id);
+  }
+
+  /** Its root cannot be reached: offline since `t` (kept if already offline). */
+  setOffline(id: number, t: number): void {
+    this.st.setOffline.run(t, id);
+  }
+
+  /** Its root was reached at `t`. */
+  setOnline(id: number, t: number): void {
+    this.st.setOnline.run(t, id);
+  }
+
+  offline(): CollectionRow[] {
+    return this.st.offline.all().map(toCollection);
   }
 
   /** Where new outputs of the collection go. */

@@ -57,7 +57,7 @@ function toJob(r: JobDbRow): JobRow {
 }
 
 function pauseReasonOf(v: string | null): PauseReason {
-  return v === 'DISK_FULL' || v === 'READ_ONLY' ? v : 'user';
+  return v === 'DISK_FULL' || v === 'READ_ONLY' || v === 'SOURCE_OFFLINE' ? v : 'user';
 }
 
 function toStage(r: StageDbRow): StageRow {

@@ -23,6 +23,10 @@ export interface CollectionRow {
   createdAt: number;
   /** A removal began (the next step deletes it): hidden from every list. */
   removing: boolean;
+  /** Since when its root cannot be reached (an unplugged drive); null when online. */
+  offlineSince: number | null;
+  /** When a walk last reached its root. */
+  lastSeenAt: number | null;
 }
 
 export interface CacheFolderRow {

@@ -52,7 +52,16 @@ function job(p: Partial<JobView> = {}): JobView {
 }
 
 function collection(j: CollectionView['job']): CollectionView {
-  return { id: 1, name: 'photos', kind: 'folder', root: '/photos', imageCount: 10, job: j };
+  return {
+    id: 1,
+    name: 'photos',
+    kind: 'folder',
+    root: '/photos',
+    imageCount: 10,
+    job: j,
+    offlineSince: null,
+    lastSeenAt: null,
+  };
 }
 
 describe('formatting', () => {
@@ -118,6 +127,15 @@ describe('jobActions', () => {
 });
 
 describe('collectionState', () => {
+  it('says a collection is offline, whatever its job does', () => {
+    const running = { id: 1, status: 'running' as const, progress: 0.4, failed: 0 };
+    const away = { ...collection(running), offlineSince: new Date(2026, 0, 5, 9, 30).getTime() };
+    const state = collectionState(away, undefined);
+    expect(state.text).toMatch(/^Offline · since /);
+    expect(state.tone).toBe('muted');
+    expect(collectionState(collection(running), undefined).text).not.toMatch(/Offline/);
+  });
+
   it('says what the newest job is doing', () => {
     const running = { id: 1, status: 'running' as const, progress: 0.423, failed: 0 };
     expect(collectionState(collection(running), job({ scanFinished: false })).text).toBe(

@@ -31,6 +31,7 @@ const PAUSE_WORDS: Record<PauseReason, string> = {
   user: 'Paused',
   DISK_FULL: 'Paused · disk full',
   READ_ONLY: 'Paused · folder read-only',
+  SOURCE_OFFLINE: 'Waiting · collection offline',
 };
 
 /**
@@ -168,10 +169,23 @@ export function statusTone(status: JobStatus): 'active' | 'ok' | 'warn' | 'error
  * "Done", "Done · 3 errors", "Paused", "Failed: <message>". The full JobView,
  * when known, says whether the scan is still going and why a job failed.
  */
+/** A moment as a collection's offline chip says it: the time today, else the date. */
+function shortTime(ms: number): string {
+  const d = new Date(ms);
+  const today = new Date().toDateString() === d.toDateString();
+  return today
+    ? d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
+    : d.toLocaleDateString([], { day: 'numeric', month: 'short' });
+}
+
 export function collectionState(
   c: CollectionView,
   job: JobView | undefined,
 ): { text: string; tone: 'active' | 'ok' | 'warn' | 'error' | 'muted'; progress: number | null } {
+  if (c.offlineSince !== null) {
+    // Its folder or drive is away: browsable from the previews, nothing removed.
+    return { text: `Offline · since ${shortTime(c.offlineSince)}`, tone: 'muted', progress: null };
+  }
   const j = c.job;
   if (!j) return { text: 'Not processed', tone: 'muted', progress: null };
   const errors = j.failed === 1 ? '1 error' : `${formatCount(j.failed)} errors`;

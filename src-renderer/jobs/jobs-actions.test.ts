@@ -45,6 +45,8 @@ const collection: CollectionView = {
   root: '/photos',
   imageCount: 3,
   job: { id: 7, status: 'queued', progress: 0, failed: 0 },
+  offlineSince: null,
+  lastSeenAt: null,
 };
 
 const list = (n: number): FailedList => ({

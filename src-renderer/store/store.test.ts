@@ -38,7 +38,16 @@ function job(id: number, updatedAt: number, status: JobView['status'] = 'running
 }
 
 function collection(id: number): CollectionView {
-  return { id, name: `c${id}`, kind: 'folder', root: `/c${id}`, imageCount: 1, job: null };
+  return {
+    id,
+    name: `c${id}`,
+    kind: 'folder',
+    root: `/c${id}`,
+    imageCount: 1,
+    job: null,
+    offlineSince: null,
+    lastSeenAt: null,
+  };
 }
 
 describe('jobs slice', () => {
