@@ -101,6 +101,24 @@ describe('fault-suite regressions', () => {
   }, 90_000);
 
   it.skipIf(!mounts)(
+    'a data volume that fills while albumen run works makes it wait, and loses nothing',
+    async () => {
+      // Found by the fuzzer (seed 303, with --ops import,run,disk,control,delete-output):
+      // the run waited, as it must, but the suite took the fault as switched off.
+      await expectNoProblem([
+        { op: 'import', collection: 1, wait: false },
+        { op: 'import', collection: 0, wait: true },
+        { op: 'import', collection: 1, wait: false },
+        {
+          op: 'run',
+          during: [{ atMs: 214, action: { act: 'disk', fault: 'data-full', on: true } }],
+        },
+      ]);
+    },
+    60_000,
+  );
+
+  it.skipIf(!mounts)(
     'a read-only cache folder pauses its jobs and fails no valid photo',
     async () => {
       // Found by the suite: the photos failed NOT_FOUND (mkdir), IO_ERROR or

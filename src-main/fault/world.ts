@@ -250,14 +250,18 @@ export class FaultWorld {
   ): Promise<string> {
     const env: Record<string, string> = opts.crashAt ? { ALBUMEN_CRASH_AT: opts.crashAt } : {};
     const blocked = this.mayBlock();
+    let heldUp = blocked;
     const p = new CliProcess([...args, ...this.base], env);
     const killer = opts.killAtMs === undefined ? null : setTimeout(() => p.kill(), opts.killAtMs);
     const deadline = blocked ? BLOCKED_DEADLINE_MS : RUN_DEADLINE_MS;
     let interrupted = false;
-    const stopper = setTimeout(() => {
-      interrupted = true;
-      p.interrupt();
-    }, deadline);
+    const stop = (ms: number) =>
+      setTimeout(() => {
+        interrupted = true;
+        p.interrupt();
+      }, ms);
+    let limit = deadline;
+    let stopper = stop(limit);
     const hard = setTimeout(() => p.kill(), deadline + 15_000);
     const notes: string[] = [];
     try {
@@ -266,6 +270,14 @@ export class FaultWorld {
         if (wait > 0) await Promise.race([sleep(wait), p.exited]);
         if (!p.alive) break;
         notes.push(await this.act(t.action, p));
+      }
+      // A fault switched on while it runs (a data volume that fills) may hold it up
+      // too: it is then given the shorter deadline of a run waiting for room.
+      if (!heldUp && this.mayBlock()) {
+        heldUp = true;
+        clearTimeout(stopper);
+        limit = BLOCKED_DEADLINE_MS;
+        stopper = stop(limit);
       }
       await p.exited;
     } finally {
@@ -286,12 +298,12 @@ export class FaultWorld {
       this.cleanEnd = false;
       if (!opts.crashAt) this.extraProblems.push(`albumen ${args[0]} died by SIGKILL nobody sent`);
     } else if (interrupted) {
-      how = `interrupted after ${deadline} ms (${exit.signal ?? `exit ${exit.code}`})`;
+      how = `interrupted after ${limit} ms (${exit.signal ?? `exit ${exit.code}`})`;
       this.cleanEnd = false;
       if (p.killedByTest) this.extraProblems.push(`albumen ${args[0]} ignored SIGINT for 15 s`);
-      else if (!blocked) {
+      else if (!heldUp) {
         this.extraProblems.push(
-          `albumen ${args[0]} did not finish within ${deadline} ms with no fault that could hold it up`,
+          `albumen ${args[0]} did not finish within ${limit} ms with no fault that could hold it up`,
         );
       }
     } else {
