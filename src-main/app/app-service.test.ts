@@ -139,6 +139,24 @@ describe('AppService.call: every command, typed, on a real core', () => {
     expect((await call('removeCollection', { collectionId: otherId })).ok).toBe(false);
   });
 
+  it('expands ~ and refuses a relative path from the UI with a clear message', async () => {
+    const home = process.env.HOME;
+    process.env.HOME = root;
+    try {
+      const again = await call('importPaths', { paths: ['~/photos'] });
+      expect(again.ok && again.value.jobs.map((j) => [j.root, j.kind])).toEqual([
+        [join(root, 'photos'), 'rescan'],
+      ]);
+      if (again.ok) await core.whenDone(again.value.jobs.map((j) => j.id));
+    } finally {
+      process.env.HOME = home;
+    }
+    const relative = await call('importPaths', { paths: ['photos'] });
+    expect(relative.ok).toBe(false);
+    expect(!relative.ok && relative.error.code).toBe('INVALID_INPUT');
+    expect(!relative.ok && relative.error.message).toMatch(/full path/);
+  });
+
   it('answered every command, each answer of the shape its result schema declares', () => {
     expect([...new Set(answers.map(([c]) => c))].sort()).toEqual([...COMMANDS].sort());
     for (const [command, result] of answers) {

@@ -1,4 +1,6 @@
-import { basename } from 'node:path';
+import { homedir } from 'node:os';
+import { basename, isAbsolute, join } from 'node:path';
+import { LibraryError } from '../library/library-error.ts';
 import type { AlbumenCore } from '../core/albumen-core.ts';
 import type {
   ApiError,
@@ -50,6 +52,23 @@ function fail(code: ApiError['code'], message: string): { ok: false; error: ApiE
 }
 
 /** Turns any thrown value into an ApiError; only codes from the closed list cross. */
+/**
+ * A path typed or dropped in the UI: `~` is the user's home folder; anything
+ * else must be absolute, since the UI has no working directory of its own
+ * (the CLI resolves relative paths against its own).
+ */
+export function absoluteFromUi(path: string): string {
+  const p = path.trim();
+  if (p === '~' || p.startsWith('~/') || p.startsWith('~\\')) return join(homedir(), p.slice(1));
+  if (!isAbsolute(p)) {
+    throw new LibraryError(
+      'INVALID_INPUT',
+      `${p}: give the folder's full path (like /home/me/Pictures or ~/Pictures); a relative path has nothing to be relative to here`,
+    );
+  }
+  return p;
+}
+
 export function toApiError(err: unknown): ApiError {
   const code: unknown = (err as { code?: unknown } | null)?.code;
   const message = err instanceof Error ? err.message : String(err);
@@ -206,7 +225,7 @@ export class AppService {
         const failed: { path: string; error: ApiError }[] = [];
         for (const path of paths) {
           try {
-            jobs.push(await core.importPath(path));
+            jobs.push(await core.importPath(absoluteFromUi(path)));
           } catch (err) {
             failed.push({ path, error: toApiError(err) });
           }
