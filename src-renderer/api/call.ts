@@ -9,6 +9,8 @@ import { getBridge } from './bridge.ts';
 /** Human names of the commands, for toast titles. */
 const WHAT: Partial<Record<CommandName, string>> = {
   importPaths: 'Import',
+  rescanCollections: 'Rescan',
+  removeCollection: 'Removing the collection',
   listCollections: 'Loading the library',
   listImages: 'Loading images',
   getImage: 'Loading an image',

@@ -1,7 +1,67 @@
+import { useState } from 'react';
+import type { CollectionView } from '../../src-shared/api.ts';
 import { formatCount } from '../jobs/format.ts';
 import { useAppStore } from '../store/index.ts';
 import { EmptyState } from './EmptyState.tsx';
 import { ThumbGrid } from './ThumbGrid.tsx';
+import { removeCollection, rescanCollection } from './library-actions.ts';
+
+/**
+ * Rescan and remove for the shown collection. Removing asks first, saying
+ * what goes (the library's entries and previews) and what stays (the photos).
+ */
+function CollectionActions({ c }: { c: CollectionView }) {
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+  if (confirming) {
+    return (
+      <div className="grid-actions confirm" role="alertdialog" aria-label="Remove collection">
+        <span data-testid="remove-question">
+          Remove “{c.name}” from the library? The previews of its {formatCount(c.imageCount)}{' '}
+          {c.imageCount === 1 ? 'image' : 'images'} are deleted; the photos in {c.root} are not
+          touched.
+        </span>
+        <button
+          className="btn btn-small btn-danger"
+          data-testid="remove-confirm"
+          disabled={busy}
+          onClick={() => {
+            setBusy(true);
+            void removeCollection(c.id).finally(() => {
+              setBusy(false);
+              setConfirming(false);
+            });
+          }}
+        >
+          Remove
+        </button>
+        <button className="btn btn-small btn-ghost" onClick={() => setConfirming(false)}>
+          Keep
+        </button>
+      </div>
+    );
+  }
+  return (
+    <div className="grid-actions">
+      <button
+        className="btn btn-small"
+        data-testid="collection-rescan"
+        title="Look for new, changed, moved and deleted photos"
+        onClick={() => void rescanCollection(c.id)}
+      >
+        Rescan
+      </button>
+      <button
+        className="btn btn-small btn-ghost"
+        data-testid="collection-remove"
+        title="Remove this collection from the library"
+        onClick={() => setConfirming(true)}
+      >
+        Remove…
+      </button>
+    </div>
+  );
+}
 
 /** The main area: the selected collection's heading and grid, or the empty state. */
 export function LibraryView() {
@@ -18,6 +78,7 @@ export function LibraryView() {
           {formatCount(selected.imageCount)} {selected.imageCount === 1 ? 'image' : 'images'} ·{' '}
           {selected.root}
         </span>
+        <CollectionActions key={selected.id} c={selected} />
       </div>
       <ThumbGrid key={selected.id} collectionId={selected.id} />
     </>

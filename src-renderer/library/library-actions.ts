@@ -37,6 +37,26 @@ export async function loadCollections(): Promise<void> {
   refreshVisible();
 }
 
+/** Walks a collection again: new, changed, moved and deleted photos are followed. */
+export async function rescanCollection(id: number): Promise<void> {
+  const jobs = await call('rescanCollections', { collectionIds: [id] });
+  if (jobs) useAppStore.getState().upsertJobs(jobs);
+  await loadCollections();
+}
+
+/** Removes a collection from the library (its previews too; never the photos). */
+export async function removeCollection(id: number): Promise<void> {
+  const gone = await call('removeCollection', { collectionId: id });
+  if (!gone) return;
+  const c = useAppStore.getState().collections.find((x) => x.id === id);
+  useAppStore.getState().pushToast({
+    level: 'info',
+    title: 'Collection removed',
+    message: `${c?.name ?? 'The collection'}: ${gone.images} images and ${gone.files} preview files left the library; the photos were not touched.`,
+  });
+  await loadCollections();
+}
+
 /** Shows a collection in the grid. */
 export function selectCollection(id: number): void {
   const s = useAppStore.getState();
