@@ -19,6 +19,7 @@ import { acquireProcessLock, processLockState, type LockHolder } from '../store/
 import { CACHE_MARKER, outputAbsPath } from '../util/output-layout.ts';
 import { SettingsStore } from './settings-store.ts';
 import { LibraryError } from '../library/library-error.ts';
+import { CollectionWatcher } from '../library/watcher.ts';
 import { CacheService } from '../cache/cache.service.ts';
 import { refuseOwnFolder } from '../library/collection-source.ts';
 import {
@@ -67,6 +68,10 @@ export interface CoreParts {
   pollMs?: number;
   /** How often jobs paused for a full folder look for room again. */
   spaceCheckMs?: number;
+  /** Watch folder collections for changes while processing (default true). */
+  watch?: boolean;
+  /** Quiet time after a change on disk before the rescan (default 400 ms). */
+  watchDebounceMs?: number;
   /** Free space a disk keeps before its cache folder counts as full. */
   minFreeBytes?: () => number;
 }
@@ -188,6 +193,7 @@ export class AlbumenCore {
         this.parts.spaceCheckMs ?? 2000,
       );
       this.scheduler.start();
+      this.startWatching();
       this.logger.log('info', `processing started with ${threads} render threads`);
       this.outputCheck = this.checkOutputFiles();
       void this.drainDeletions();
@@ -206,6 +212,7 @@ export class AlbumenCore {
     const scheduler = this.scheduler;
     if (!scheduler) return;
     scheduler.halt();
+    await this.stopWatching();
     await this.pool?.stop();
     await scheduler.settled();
     // Queued deletions are quick (unlinks): finish them, so a clean stop leaves
@@ -259,6 +266,7 @@ export class AlbumenCore {
         if (scheduler.recoverFromStoreFull()) this.wake();
       }
       await this.bringBackOnline();
+      this.syncWatches();
       const waiting = this.store.jobs.pausedForSpace();
       if (!waiting.length) return;
       this.cache.forgetRoom();
@@ -307,6 +315,65 @@ export class AlbumenCore {
       this.draining = null;
     });
     return this.draining;
+  }
+
+  // ---- watched folders ------------------------------------------------------------------
+
+  private watcher: CollectionWatcher | null = null;
+  /** Collections whose watcher failed: rescanned every WATCH_FALLBACK_MS instead. */
+  private readonly polled = new Map<number, number>();
+
+  private startWatching(): void {
+    if (this.parts.watch === false) return;
+    this.watcher = new CollectionWatcher(
+      {
+        changed: (id) => {
+          if (!this.scheduler || !this.store.collections.get(id)) return;
+          this.rescan([id]);
+        },
+        failed: (id, reason) => {
+          const c = this.store.collections.get(id);
+          this.polled.set(id, Date.now());
+          this.logger.log(
+            'warn',
+            `cannot watch ${c?.root ?? `collection ${id}`} (${reason}); it is rescanned every ` +
+              `${WATCH_FALLBACK_MS / 60_000} minutes instead`,
+          );
+        },
+      },
+      { excluded: this.ownFolders(), debounceMs: this.parts.watchDebounceMs },
+    );
+    this.syncWatches();
+  }
+
+  private async stopWatching(): Promise<void> {
+    const w = this.watcher;
+    this.watcher = null;
+    await w?.close();
+  }
+
+  /**
+   * Watches every folder collection that is online and not failed over to
+   * rescans; stops watching the rest. Run at start and with the space check.
+   */
+  private syncWatches(): void {
+    const w = this.watcher;
+    if (!w) return;
+    const want = new Map<number, string>();
+    for (const c of this.store.collections.list()) {
+      if (c.kind !== 'folder' || c.offlineSince !== null) continue;
+      const since = this.polled.get(c.id);
+      if (since !== undefined) {
+        if (Date.now() - since >= WATCH_FALLBACK_MS) {
+          this.polled.set(c.id, Date.now());
+          this.rescan([c.id]);
+        }
+        continue;
+      }
+      want.set(c.id, c.root);
+    }
+    for (const id of w.ids()) if (!want.has(id)) void w.unwatch(id);
+    for (const [id, root] of want) w.watch(id, root);
   }
 
   /** Offline collections whose root is reachable again come back and are walked again. */
@@ -810,6 +877,9 @@ export class AlbumenCore {
     };
   }
 }
+
+/** How often a collection whose watcher failed is rescanned instead. */
+const WATCH_FALLBACK_MS = 5 * 60_000;
 
 function availableCores(): number {
   // os.availableParallelism honours CPU affinity and container limits.

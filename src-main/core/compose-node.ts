@@ -20,6 +20,9 @@ export interface NodeCoreOptions {
   eventIntervalMs?: number;
   spaceCheckMs?: number;
   minFreeBytes?: () => number;
+  /** Watch folder collections while processing (the app and `serve`; not one-off CLI runs). */
+  watch?: boolean;
+  watchDebounceMs?: number;
 }
 
 /**
@@ -35,6 +38,8 @@ export function openNodeCore(o: NodeCoreOptions): AlbumenCore {
     eventIntervalMs: o.eventIntervalMs,
     spaceCheckMs: o.spaceCheckMs,
     minFreeBytes: o.minFreeBytes,
+    watch: o.watch ?? false,
+    watchDebounceMs: o.watchDebounceMs,
     crash: crashHookFrom(process.env.ALBUMEN_CRASH_AT, () => process.kill(process.pid, 'SIGKILL')),
     createPool: (threads) =>
       new RenderPool({

@@ -229,4 +229,52 @@ describe('rescan', () => {
       await core.close();
     }
   }, 60_000);
+
+  it('follows changes on disk by itself while it runs, watched', async () => {
+    const root = tempDir();
+    const a = join(root, 'watched');
+    await writePhotos(a, 3, { width: 320, height: 240 });
+    const core = openNodeCore({
+      dataDir: join(root, 'data'),
+      logFile: null,
+      pollMs: 100,
+      watch: true,
+      watchDebounceMs: 200,
+    });
+    const names = (id: number) =>
+      core
+        .allImages(id)
+        .map((i) => i.entryPath)
+        .sort();
+    const until = async (what: string, ok: () => boolean, ms: number) => {
+      const t0 = Date.now();
+      while (!ok()) {
+        expect(Date.now() - t0, what).toBeLessThan(ms);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return Date.now() - t0;
+    };
+    try {
+      const first = await importAndWait(core, a);
+      const id = first.collectionId;
+      writeFileSync(join(a, 'new.jpg'), await photoJpeg(300, 200));
+      const shown = await until(
+        'a new photo appears',
+        () => core.allImages(id).some((i) => i.entryPath === 'new.jpg' && i.format !== null),
+        5000,
+      );
+      const img = core.allImages(id).find((i) => i.entryPath === 'new.jpg')!;
+      await until('its thumbnail is made', () => core.outputsOf(img.id).length === 2, 5000);
+      unlinkSync(join(a, 'photo1.jpg'));
+      renameSync(join(a, 'photo2.jpg'), join(a, 'moved.jpg'));
+      await until(
+        'the delete and the rename show',
+        () => names(id).join() === ['moved.jpg', 'new.jpg', 'photo3.jpg'].join(),
+        5000,
+      );
+      expect(shown).toBeLessThan(3000);
+    } finally {
+      await core.close();
+    }
+  }, 60_000);
 });

@@ -176,6 +176,8 @@ async function start(): Promise<void> {
     // The pool host is forked with Electron's binary; this makes it plain Node
     // (Electron's fork sets it too, stated here so it never depends on that).
     poolEnv: { ELECTRON_RUN_AS_NODE: '1' },
+    // The app watches its folder collections: changes on disk show up by themselves.
+    watch: true,
   });
   const service = new AppService(core);
   const s: Desktop = {

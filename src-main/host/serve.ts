@@ -23,7 +23,8 @@ export async function serve(opts: {
   const { openNodeCore } = await import('../core/compose-node.ts');
   const { AppService } = await import('../app/app-service.ts');
   const { startBrowserHost } = await import('./browser-host.ts');
-  const core = openNodeCore({ dataDir: opts.dataDir });
+  // The host watches its folder collections: changes on disk show up by themselves.
+  const core = openNodeCore({ dataDir: opts.dataDir, watch: true });
   await core.start();
   const service = new AppService(core);
   const host = await startBrowserHost({
