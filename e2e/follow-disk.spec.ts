@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { renameSync, unlinkSync } from 'node:fs';
+import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AlbumenPage, HostProcess, workDir } from './app.ts';
 
@@ -39,11 +39,17 @@ test('rescans, shows an offline collection with its previews, and removes it', a
   await expect(item.getByTestId('collection-state')).toHaveText('Done', { timeout: 60_000 });
   await expect(page.getByTestId('thumb-img')).toHaveCount(6);
 
+  // The host watches the folder: a photo copied in shows up with no action.
+  const { photoJpeg } = await import('../src-main/test-support/fixtures.ts');
+  writeFileSync(join(folder, 'copied in.jpg'), await photoJpeg(500, 375));
+  await expect(page.getByTestId('thumb-img')).toHaveCount(7, { timeout: 10_000 });
+  await expect(page.getByText('copied in.jpg')).toBeVisible();
+
   unlinkSync(join(folder, 'photo1.jpg'));
   renameSync(join(folder, 'photo2.jpg'), join(folder, 'renamed.jpg'));
   await page.getByTestId('collection-rescan').click();
-  await expect(page.getByTestId('thumb-img')).toHaveCount(5, { timeout: 30_000 });
-  await expect(item).toContainText('5');
+  await expect(page.getByTestId('thumb-img')).toHaveCount(6, { timeout: 30_000 });
+  await expect(item).toContainText('6');
 
   // The drive goes away: offline, and every preview still there.
   renameSync(folder, `${folder}-away`);
@@ -51,7 +57,7 @@ test('rescans, shows an offline collection with its previews, and removes it', a
   await expect(item.getByTestId('collection-state')).toHaveText(/^Offline · since /, {
     timeout: 30_000,
   });
-  await expect(page.getByTestId('thumb-img')).toHaveCount(5);
+  await expect(page.getByTestId('thumb-img')).toHaveCount(6);
   await page.screenshot({ path: info.outputPath('offline.png') });
   renameSync(`${folder}-away`, folder);
   await expect(item.getByTestId('collection-state')).toHaveText('Done', { timeout: 30_000 });
