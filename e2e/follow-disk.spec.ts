@@ -65,6 +65,9 @@ test('rescans, shows an offline collection with its previews, and removes it', a
   await page.getByTestId('collection-remove').click();
   await expect(page.getByTestId('remove-question')).toContainText('are not touched');
   await page.screenshot({ path: info.outputPath('remove-confirm.png') });
+  // The same in a small window: the question wraps under the title.
+  await page.setViewportSize({ width: 760, height: 560 });
+  await page.screenshot({ path: info.outputPath('remove-confirm-small.png') });
   await page.getByTestId('remove-confirm').click();
   await expect(app.collection('trip')).toHaveCount(0, { timeout: 30_000 });
   await expect(page.getByTestId('empty-state')).toBeVisible();
