@@ -323,6 +323,22 @@ describe('JobTransitions', () => {
     expect(store.diagnostics.counterDrift()).toEqual([]);
   });
 
+  it('walks once more when a rescan is asked for while the walk is under way', () => {
+    // A watched folder changes while its walk is past the change: the walk that
+    // began before the request must not end the scan.
+    const { store, jobs, col } = setup();
+    const job = jobs.createJob(col.id);
+    jobs.markStarted(job.id);
+    const began = store.jobs.get(job.id)!.walkRequests;
+    const seen = jobs.recordScanBatch(job.id, col.id, entries(2), H);
+    expect(jobs.openOrCreateJob(col.id, 'rescan').id).toBe(job.id);
+    jobs.finishScan(job.id, new Set(seen), began);
+    expect(store.jobs.get(job.id)?.scanFinished).toBe(false);
+    const again = store.jobs.get(job.id)!.walkRequests;
+    jobs.finishScan(job.id, new Set(seen), again);
+    expect(store.jobs.get(job.id)?.scanFinished).toBe(true);
+  });
+
   it('keeps counters equal to item rows through a random sequence of transitions', () => {
     const { store, jobs, col } = setup();
     let seed = 42;

@@ -70,7 +70,8 @@ export class JobTransitions {
     return this.store.transition((tx) => {
       const open = tx.jobs.openOfCollection(collectionId);
       if (!open) return this.createJob(collectionId, kind);
-      if (open.scanFinished && !open.cancelled) tx.jobs.setScanFinished(open.id, false, tx.now);
+      // Walked again even if a walk is under way: it may have passed the change already.
+      if (!open.cancelled) tx.jobs.requestWalk(open.id, tx.now);
       return this.job(tx, open.id);
     });
   }
@@ -159,7 +160,7 @@ export class JobTransitions {
    * no walk of the library is under way, since another collection's walk may
    * still find where they moved (see `purgeGone`).
    */
-  finishScan(jobId: number, seen: ReadonlySet<number>): void {
+  finishScan(jobId: number, seen: ReadonlySet<number>, walkRequests?: number): void {
     this.store.transition((tx) => {
       const job = tx.jobs.get(jobId);
       if (!job) return; // its collection was removed meanwhile
@@ -168,8 +169,10 @@ export class JobTransitions {
         tx.images.markGone(id, tx.now);
         tx.items.dropPendingOfImage(id);
       }
-      tx.jobs.setScanFinished(jobId, true, tx.now);
       tx.collections.setOnline(job.collectionId, tx.now);
+      // Asked to walk again since this walk began: it walks once more.
+      if (walkRequests !== undefined && job.walkRequests !== walkRequests) return;
+      tx.jobs.setScanFinished(jobId, true, tx.now);
       this.purgeGone(tx);
     });
   }

@@ -579,7 +579,7 @@ export class Scheduler {
       }
       await this.probePending(job.id, source, limits);
       if (!this.stillWanted(job.id)) return;
-      jobs.finishScan(job.id, seen);
+      jobs.finishScan(job.id, seen, job.walkRequests);
       this.d.events.filesQueued?.();
     } else {
       await this.probePending(job.id, source, limits);

@@ -14,6 +14,7 @@ import { deriveJobStatus, deriveStageStatuses, isTerminal } from '../../src-shar
 interface JobDbRow {
   id: number;
   kind: string;
+  walk_requests: number;
   collection_id: number;
   status: JobStatus;
   started: number;
@@ -35,6 +36,7 @@ function toJob(r: JobDbRow): JobRow {
   return {
     id: r.id,
     kind: r.kind === 'rescan' ? 'rescan' : 'import',
+    walkRequests: r.walk_requests,
     collectionId: r.collection_id,
     status: r.status,
     started: r.started === 1,
@@ -92,6 +94,10 @@ export class JobsRepo {
       ),
       latestOfCollection: db.prepare<[number], JobDbRow>(
         'SELECT * FROM jobs WHERE collection_id = ? ORDER BY id DESC LIMIT 1',
+      ),
+      requestWalk: db.prepare<[number, number], unknown>(
+        `UPDATE jobs SET walk_requests = walk_requests + 1, scan_finished = 0, updated_at = ?
+         WHERE id = ?`,
       ),
       anyWalking: db.prepare<[], { one: number }>(
         'SELECT 1 AS one FROM jobs WHERE finished_at IS NULL AND scan_finished = 0 LIMIT 1',
@@ -203,6 +209,11 @@ export class JobsRepo {
   /** The collection's jobs that are not terminal. */
   unfinishedOf(collectionId: number): JobRow[] {
     return this.st.unfinishedOf.all(collectionId).map(toJob);
+  }
+
+  /** Asks for one more walk of the job's collection (see walk_requests). */
+  requestWalk(jobId: number, t: number): void {
+    this.st.requestWalk.run(t, jobId);
   }
 
   /** True while some open job has not finished walking its collection. */

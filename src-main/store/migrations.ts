@@ -226,6 +226,9 @@ export const MIGRATIONS: readonly Migration[] = [
 
         -- What a job was started for: 'import' or 'rescan'.
         ALTER TABLE jobs ADD COLUMN kind TEXT NOT NULL DEFAULT 'import';
+        -- Bumped by each request to walk the collection again; a walk that began
+        -- before the latest request does not finish the scan (it walks once more).
+        ALTER TABLE jobs ADD COLUMN walk_requests INTEGER NOT NULL DEFAULT 0;
         -- A finished job keeps its counts and its failures, not a row per finished item:
         -- the counts of the rows it let go of are kept here (counters = items + pruned).
         ALTER TABLE stages ADD COLUMN pruned_done INTEGER NOT NULL DEFAULT 0;

@@ -45,6 +45,8 @@ export type { PauseReason } from '../../src-shared/domain.ts';
 export interface JobRow {
   id: number;
   kind: JobKind;
+  /** Requests to walk again so far; a walk begun before the latest does not end the scan. */
+  walkRequests: number;
   collectionId: number;
   status: JobStatus;
   started: boolean;
