@@ -49,6 +49,11 @@ export class OutputsRepo {
         'SELECT * FROM outputs WHERE image_id = ? AND variant = ? AND settings_hash = ?',
       ),
       byId: db.prepare<[number], OutputDbRow>('SELECT * FROM outputs WHERE id = ?'),
+      currentVariants: db.prepare<[number, string, string, number], { n: number }>(
+        `SELECT count(*) AS n FROM outputs WHERE image_id = ?
+           AND ((variant = 'thumbnail' AND settings_hash = ?) OR (variant = 'cache' AND settings_hash = ?))
+           AND source_version = ?`,
+      ),
       ofImage: db.prepare<[number], OutputDbRow>('SELECT * FROM outputs WHERE image_id = ?'),
       best: db.prepare<[number, Variant, string], OutputDbRow>(
         `SELECT * FROM outputs WHERE image_id = ? AND variant = ?
@@ -94,6 +99,11 @@ export class OutputsRepo {
            created_at = excluded.created_at, source_version = excluded.source_version`,
       ),
     };
+  }
+
+  /** How many variants of the image have an output made with `current` settings from `version`. */
+  currentVariants(imageId: number, current: Record<Variant, string>, version: number): number {
+    return this.st.currentVariants.get(imageId, current.thumbnail, current.cache, version)?.n ?? 0;
   }
 
   /** The output of (image, variant, settings), if recorded. */
