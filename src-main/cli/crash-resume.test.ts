@@ -1,46 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { existsSync, unlinkSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { useTempDir } from '../test-support/temp-dir.ts';
 import { writePhotos } from '../test-support/fixtures.ts';
 import { filesBelow, inspectDataDir } from '../test-support/inspect-data-dir.ts';
+import { runCli } from '../test-support/cli-run.ts';
 
 const tempDir = useTempDir('albumen-crash-');
-const BIN = fileURLToPath(new URL('../../bin/albumen.js', import.meta.url));
 
-interface RunResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI; with `killAfterMs`, sends SIGKILL at that instant. */
-function cli(
-  args: string[],
-  env: Record<string, string> = {},
-  killAfterMs?: number,
-): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer =
-      killAfterMs === undefined ? null : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      if (timer) clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
+const cli = runCli;
 
 describe('kill -9 at any instant, then restart', () => {
   it('finishes the job with exactly one output per image, no temp files, nothing redone', async () => {

@@ -4,35 +4,17 @@
  * every other collection is intact, and the photos themselves are untouched.
  */
 import { describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { useTempDir } from '../test-support/temp-dir.ts';
 import { writePhotos } from '../test-support/fixtures.ts';
 import { filesBelow, inspectDataDir } from '../test-support/inspect-data-dir.ts';
 import { Store } from '../store/store.ts';
+import { runCli } from '../test-support/cli-run.ts';
 
 const tempDir = useTempDir('albumen-remove-');
-const BIN = fileURLToPath(new URL('../../bin/albumen.js', import.meta.url));
 
-function cli(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
+const cli = runCli;
 
 /** Rows of a collection left in the store, by table. */
 function rowsOf(dataDir: string, collectionId: number) {

@@ -30,6 +30,16 @@ async function importAndWait(core: AlbumenCore, path: string): Promise<JobView> 
   return done!;
 }
 
+/** Waits until `ok()`, failing with `what` past `ms`; resolves with the time it took. */
+async function until(what: string, ok: () => boolean, ms: number): Promise<number> {
+  const t0 = Date.now();
+  while (!ok()) {
+    expect(Date.now() - t0, what).toBeLessThan(ms);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return Date.now() - t0;
+}
+
 /** Every file below `dir`, relative, sorted. */
 function filesBelow(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -201,13 +211,11 @@ describe('rescan', () => {
       const before = snapshot(core, id);
       renameSync(a, `${a} (unplugged)`);
       const [job] = core.rescan([id]);
-      const t0 = Date.now();
-      for (;;) {
-        const j = core.job(job!.id)!;
-        if (j.pauseReason === 'SOURCE_OFFLINE') break;
-        expect(Date.now() - t0, `job is ${j.status}`).toBeLessThan(5000);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await until(
+        'the job waits for its offline collection',
+        () => core.job(job!.id)!.pauseReason === 'SOURCE_OFFLINE',
+        5000,
+      );
       const waiting = core.job(job!.id)!;
       expect(waiting.status).toBe('paused');
       expect(waiting.waitingFor).toContain('is not reachable');
@@ -246,14 +254,6 @@ describe('rescan', () => {
         .allImages(id)
         .map((i) => i.entryPath)
         .sort();
-    const until = async (what: string, ok: () => boolean, ms: number) => {
-      const t0 = Date.now();
-      while (!ok()) {
-        expect(Date.now() - t0, what).toBeLessThan(ms);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      return Date.now() - t0;
-    };
     try {
       const first = await importAndWait(core, a);
       const id = first.collectionId;
