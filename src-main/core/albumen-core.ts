@@ -331,6 +331,11 @@ export class AlbumenCore {
           if (!this.scheduler || !this.store.collections.get(id)) return;
           this.rescan([id]);
         },
+        // A walk under way when the watcher became ready may have passed a change
+        // it made no event for: that job walks once more (no new job is made).
+        ready: (id) => {
+          if (this.scheduler && this.store.jobs.unfinishedOf(id).length) this.rescan([id]);
+        },
         failed: (id, reason) => {
           const c = this.store.collections.get(id);
           this.polled.set(id, Date.now());
@@ -495,6 +500,7 @@ export class AlbumenCore {
       if (placed !== collection.cacheFolderId) tx.collections.setCacheFolder(collection.id, placed);
       return this.transitions.openOrCreateJob(collection.id, known ? 'rescan' : 'import');
     });
+    this.syncWatches(); // watched from now on, not at the next space check
     this.logger.log(
       'info',
       known

@@ -30,6 +30,8 @@ export interface WatchEvents {
   changed(collectionId: number): void;
   /** The watcher cannot follow this collection: rescan it periodically instead. */
   failed(collectionId: number, reason: string): void;
+  /** The watcher is set up: from now on no change is missed. */
+  ready?(collectionId: number): void;
 }
 
 interface Watched {
@@ -79,6 +81,7 @@ export class CollectionWatcher {
       entry.timer.unref();
     };
     watcher.on('all', poke);
+    watcher.on('ready', () => this.events.ready?.(collectionId));
     watcher.on('error', (err: unknown) => {
       const reason = err instanceof Error ? err.message : String(err);
       void this.unwatch(collectionId);
