@@ -47,6 +47,7 @@ const VALID: { [K in CommandName]: CommandParams<K> } = {
   removeCollection: { collectionId: 3, keepFiles: false },
   staleOutputs: {},
   regenerateStale: {},
+  setCollectionWatch: { collectionId: 2, watch: null },
 };
 
 describe('the command list', () => {
@@ -54,7 +55,7 @@ describe('the command list', () => {
     expect([...COMMANDS].sort()).toEqual(Object.keys(COMMAND_SCHEMAS).sort());
     expect([...COMMANDS].sort()).toEqual(Object.keys(VALID).sort());
     expect(COMMANDS).toContain('importPaths');
-    expect(COMMANDS.length).toBe(25);
+    expect(COMMANDS.length).toBe(26);
   });
 
   it('knows only its own names, never an inherited property', () => {

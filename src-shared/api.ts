@@ -13,6 +13,7 @@ import {
   JOB_STATUSES,
   PAUSE_REASONS,
   STAGES,
+  WATCH_STATES,
   type FailedItemView,
   type StageName,
   type JobView,
@@ -93,9 +94,14 @@ export const FailedItemViewSchema: v.GenericSchema<FailedItemView> = obj({
   attempts: count,
 });
 
-/** What an import did: a job per imported path, and why the others were not imported. */
+/**
+ * What an import did: a job per imported path, and why the others were not
+ * imported; `notes` says what an import did other than start a new collection
+ * (a rescan of a folder already there, a folder inside a collection, …).
+ */
 export const ImportResultSchema = obj({
   jobs: v.array(JobViewSchema),
+  notes: v.array(text),
   failed: v.array(obj({ path: text, error: ApiErrorSchema })),
 });
 export type ImportResult = v.InferOutput<typeof ImportResultSchema>;
@@ -114,6 +120,11 @@ export const CollectionViewSchema = obj({
   offlineSince: v.nullable(count),
   /** When a walk last reached it (null before the first one finished). */
   lastSeenAt: v.nullable(count),
+  /** Its own watch setting; null follows the library's (`watchFolders`). */
+  watch: v.nullable(v.boolean()),
+  /** How it follows the disk now, and why when it cannot be watched. */
+  watchState: v.picklist(WATCH_STATES),
+  watchDetail: v.nullable(text),
 });
 export type CollectionView = v.InferOutput<typeof CollectionViewSchema>;
 
@@ -280,6 +291,11 @@ export const COMMAND_SCHEMAS = {
   removeCollection: command(
     obj({ collectionId: id, keepFiles: v.optional(bool) }),
     obj({ images: count, files: count }),
+  ),
+  /** Sets whether a collection follows the disk (null: as the library's setting says). */
+  setCollectionWatch: command(
+    obj({ collectionId: id, watch: v.nullable(bool) }),
+    CollectionViewSchema,
   ),
 };
 

@@ -56,6 +56,22 @@ export type CollectionKind = 'folder' | 'archive';
 export const PAUSE_REASONS = ['user', 'DISK_FULL', 'READ_ONLY', 'SOURCE_OFFLINE'] as const;
 export type PauseReason = (typeof PAUSE_REASONS)[number];
 
+/**
+ * How a collection follows the disk: watched; its watcher being set up;
+ * rescanned every few minutes because it cannot be watched (a network drive,
+ * too many watches); not watched by the user's choice; offline; or not
+ * watched by this process at all (the CLI's `run`).
+ */
+export const WATCH_STATES = [
+  'watching',
+  'starting',
+  'polling',
+  'off',
+  'offline',
+  'inactive',
+] as const;
+export type WatchState = (typeof WATCH_STATES)[number];
+
 /** True for the pauses the system made and undoes by itself. */
 export function isSpacePause(reason: PauseReason | null): boolean {
   return reason === 'DISK_FULL' || reason === 'READ_ONLY';

@@ -58,6 +58,11 @@ export const coreSettingsEntries = {
   limits: InputLimitsSchema,
   /** Number of worker threads rendering images; 0 picks one per core. */
   workers: workersSchema,
+  /**
+   * Follow changes on disk while the app or the browser host runs (each
+   * collection may say otherwise), and rescan at start.
+   */
+  watchFolders: v.boolean(),
 };
 
 /** All user-tunable settings of the core. */
@@ -72,6 +77,7 @@ export const coreSettingsPatchEntries = {
   render: v.optional(obj({ thumbnail: variantPatch, cache: variantPatch })),
   limits: v.optional(obj(optionalFields(limitsEntries))),
   workers: v.optional(workersSchema),
+  watchFolders: v.optional(v.boolean()),
 };
 
 /** A partial update of the core's settings; nested groups merge. */
@@ -99,6 +105,7 @@ export const DEFAULT_SETTINGS: CoreSettings = {
     timeoutSeconds: 60,
   },
   workers: 0,
+  watchFolders: true,
 };
 
 /**

@@ -139,6 +139,23 @@ describe('AppService.call: every command, typed, on a real core', () => {
     expect((await call('removeCollection', { collectionId: otherId })).ok).toBe(false);
   });
 
+  it('sets a collection not to be watched, and says what an import of a known folder did', async () => {
+    const off = await call('setCollectionWatch', { collectionId, watch: false });
+    // This core does not watch (like the CLI), but the user's choice is what shows.
+    expect(off.ok && [off.value.watch, off.value.watchState]).toEqual([false, 'off']);
+    const back = await call('setCollectionWatch', { collectionId, watch: null });
+    expect(back.ok && [back.value.watch, back.value.watchState]).toEqual([null, 'inactive']);
+    expect((await call('setCollectionWatch', { collectionId: 987_654, watch: true })).ok).toBe(
+      false,
+    );
+    const photos = join(root, 'photos');
+    const again = await call('importPaths', { paths: [photos] });
+    expect(again.ok && again.value.notes).toEqual([
+      `${photos} is already in the library; rescanning it`,
+    ]);
+    if (again.ok) await core.whenDone(again.value.jobs.map((j) => j.id));
+  });
+
   it('expands ~ and refuses a relative path from the UI with a clear message', async () => {
     const home = process.env.HOME;
     process.env.HOME = root;

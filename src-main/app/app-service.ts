@@ -108,6 +108,7 @@ export class AppService {
           variant: o.variant,
         }),
       ),
+      core.onCollectionsChanged(() => this.emit({ type: 'collections' })),
       core.onLog((e) => {
         if (e.level === 'warn' || e.level === 'error') {
           this.emit({ type: 'log', level: e.level, message: e.message, time: e.time });
@@ -194,7 +195,14 @@ export class AppService {
       job,
       offlineSince: c.collection.offlineSince,
       lastSeenAt: c.collection.lastSeenAt,
+      watch: c.collection.watch,
+      ...this.watchOf(c.collection.id),
     };
+  }
+
+  private watchOf(id: number): Pick<CollectionView, 'watchState' | 'watchDetail'> {
+    const w = this.core.watchState(id);
+    return { watchState: w.state, watchDetail: w.detail };
   }
 
   private makeApi(): AppApi {
@@ -222,10 +230,13 @@ export class AppService {
     return {
       importPaths: async ({ paths }) => {
         const jobs: JobView[] = [];
+        const notes: string[] = [];
         const failed: { path: string; error: ApiError }[] = [];
         for (const path of paths) {
           try {
-            jobs.push(await core.importPath(absoluteFromUi(path)));
+            const r = await core.importWithNote(absoluteFromUi(path));
+            jobs.push(r.job);
+            if (r.note) notes.push(r.note);
           } catch (err) {
             failed.push({ path, error: toApiError(err) });
           }
@@ -237,7 +248,7 @@ export class AppService {
             ? { ok: false, error: only }
             : fail('INVALID_INPUT', failed.map((f) => `${f.path}: ${f.error.message}`).join('; '));
         }
-        return { ok: true, value: { jobs, failed } };
+        return { ok: true, value: { jobs, notes, failed } };
       },
       listCollections: () => ok(core.collections().map((c) => this.collectionView(c))),
       listImages: ({ collectionId, offset, limit }) => {
@@ -316,12 +327,17 @@ export class AppService {
         this.emit({ type: 'collections' });
         return ok({ images: gone.images, files: gone.files });
       },
+      setCollectionWatch: ({ collectionId, watch }) => {
+        core.setCollectionWatch(collectionId, watch);
+        const c = core.collections().find((x) => x.collection.id === collectionId);
+        if (!c) return Promise.resolve(fail('NOT_FOUND', `no collection ${collectionId}`));
+        this.emit({ type: 'collections' });
+        return ok(this.collectionView(c));
+      },
       updateSettings: async (patch: AppSettingsPatch) => {
         const { keepRunningInTray, ...corePatch } = patch;
-        const workersBefore = core.settings().workers;
-        core.settingsStore.update(corePatch);
+        await core.updateSettings(corePatch);
         if (keepRunningInTray !== undefined) core.updateUiSettings({ keepRunningInTray });
-        if (core.settings().workers !== workersBefore && core.processing) await core.restart();
         const settings = this.settings();
         this.emit({ type: 'settings', settings });
         return { ok: true, value: settings };

@@ -352,20 +352,24 @@ async function importCommand(
   io: Io,
 ): Promise<number> {
   const jobs: JobView[] = [];
+  const notes: (string | null)[] = [];
   for (const p of paths) {
     try {
-      jobs.push(await core.importPath(p));
+      const r = await core.importWithNote(p);
+      jobs.push(r.job);
+      notes.push(r.note);
     } catch (err) {
       throw new InputError(`cannot import ${p}: ${oneLine(err)}`);
     }
   }
+  if (!json) for (const n of notes) if (n) io.err(printable(n));
   if (!wait) {
     if (json) printJson(core, jobs, io);
     else
       for (const j of jobs)
         io.out(
           j.kind === 'rescan'
-            ? `job ${j.id}: ${printable(j.root)} is already in the library: rescan queued (albumen run processes it)`
+            ? `job ${j.id}: ${printable(j.root)}: rescan queued (albumen run processes it)`
             : `job ${j.id}: ${printable(j.root)} (queued; albumen run processes it)`,
         );
     return EXIT.ok;

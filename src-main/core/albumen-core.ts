@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, join, relative, sep } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { Store, StoreFullError } from '../store/store.ts';
 import { storeInvariantProblems } from '../store/invariants.ts';
@@ -17,11 +17,11 @@ import { ProgressTracker } from '../jobs/progress.ts';
 import { FileLogger, type LogEntry, type Logger } from '../util/logger.ts';
 import { acquireProcessLock, processLockState, type LockHolder } from '../store/process-lock.ts';
 import { CACHE_MARKER, outputAbsPath } from '../util/output-layout.ts';
-import { SettingsStore } from './settings-store.ts';
+import { SettingsStore, type SettingsPatch } from './settings-store.ts';
 import { LibraryError } from '../library/library-error.ts';
 import { CollectionWatcher } from '../library/watcher.ts';
 import { CacheService } from '../cache/cache.service.ts';
-import { refuseOwnFolder } from '../library/collection-source.ts';
+import { isWithin, refuseOwnFolder } from '../library/collection-source.ts';
 import {
   STAGES,
   type FailedItemView,
@@ -29,6 +29,7 @@ import {
   type StageName,
   type StageView,
   type Variant,
+  type WatchState,
 } from '../../src-shared/domain.ts';
 import { isTerminal } from '../../src-shared/status.ts';
 import { settingsHash, type CoreSettings } from '../../src-shared/settings.ts';
@@ -266,6 +267,7 @@ export class AlbumenCore {
         if (scheduler.recoverFromStoreFull()) this.wake();
       }
       await this.bringBackOnline();
+      await this.noticeOffline();
       this.syncWatches();
       const waiting = this.store.jobs.pausedForSpace();
       if (!waiting.length) return;
@@ -320,8 +322,10 @@ export class AlbumenCore {
   // ---- watched folders ------------------------------------------------------------------
 
   private watcher: CollectionWatcher | null = null;
+  /** Collections whose watcher is set up (no change is missed from then on). */
+  private readonly watchReady = new Set<number>();
   /** Collections whose watcher failed: rescanned every WATCH_FALLBACK_MS instead. */
-  private readonly polled = new Map<number, number>();
+  private readonly polled = new Map<number, { since: number; reason: string }>();
 
   private startWatching(): void {
     if (this.parts.watch === false) return;
@@ -334,11 +338,15 @@ export class AlbumenCore {
         // A walk under way when the watcher became ready may have passed a change
         // it made no event for: that job walks once more (no new job is made).
         ready: (id) => {
+          this.watchReady.add(id);
+          this.collectionsChanged();
           if (this.scheduler && this.store.jobs.unfinishedOf(id).length) this.rescan([id]);
         },
         failed: (id, reason) => {
           const c = this.store.collections.get(id);
-          this.polled.set(id, Date.now());
+          this.watchReady.delete(id);
+          this.polled.set(id, { since: Date.now(), reason });
+          this.collectionsChanged();
           this.logger.log(
             'warn',
             `cannot watch ${c?.root ?? `collection ${id}`} (${reason}); it is rescanned every ` +
@@ -349,36 +357,160 @@ export class AlbumenCore {
       { excluded: this.ownFolders(), debounceMs: this.parts.watchDebounceMs },
     );
     this.syncWatches();
+    // What changed while nothing watched: every watched collection is walked
+    // again (cheap when nothing changed: unchanged files are not read). One
+    // with an unfinished job walks anyway; an offline one when it comes back.
+    for (const c of this.store.collections.list()) {
+      if (c.offlineSince !== null || !this.watches(c)) continue;
+      if (this.store.jobs.unfinishedOf(c.id).length) continue;
+      this.rescan([c.id]);
+    }
   }
 
   private async stopWatching(): Promise<void> {
     const w = this.watcher;
     this.watcher = null;
+    this.watchReady.clear();
     await w?.close();
   }
 
+  /** Whether a collection follows the disk: its own setting, else the library's. */
+  private watches(c: CollectionRow): boolean {
+    return c.watch ?? this.settings().watchFolders;
+  }
+
   /**
-   * Watches every folder collection that is online and not failed over to
-   * rescans; stops watching the rest. Run at start and with the space check.
+   * Watches every collection that is online, wants watching and has not failed
+   * over to rescans; stops watching the rest. Run at start, with the space
+   * check, and when a watch setting changes.
    */
   private syncWatches(): void {
     const w = this.watcher;
     if (!w) return;
     const want = new Map<number, string>();
     for (const c of this.store.collections.list()) {
-      if (c.kind !== 'folder' || c.offlineSince !== null) continue;
-      const since = this.polled.get(c.id);
-      if (since !== undefined) {
-        if (Date.now() - since >= WATCH_FALLBACK_MS) {
-          this.polled.set(c.id, Date.now());
+      if (c.offlineSince !== null || !this.watches(c)) continue;
+      const polled = this.polled.get(c.id);
+      if (polled !== undefined) {
+        if (Date.now() - polled.since >= WATCH_FALLBACK_MS) {
+          polled.since = Date.now();
           this.rescan([c.id]);
         }
         continue;
       }
       want.set(c.id, c.root);
     }
-    for (const id of w.ids()) if (!want.has(id)) void w.unwatch(id);
+    for (const id of w.ids()) {
+      if (want.has(id)) continue;
+      this.watchReady.delete(id);
+      void w.unwatch(id);
+    }
     for (const [id, root] of want) w.watch(id, root);
+  }
+
+  /**
+   * How a collection follows the disk now, for the sidebar: watched, being set
+   * up, rescanned periodically because its watcher failed (with why), not
+   * watched by choice, offline, or not watched by this process at all (the CLI).
+   */
+  watchState(id: number): { state: WatchState; detail: string | null } {
+    const c = this.store.collections.get(id);
+    if (!c || c.offlineSince !== null) return { state: 'offline', detail: null };
+    if (!this.watches(c)) return { state: 'off', detail: null };
+    if (!this.watcher) return { state: 'inactive', detail: null };
+    const polled = this.polled.get(id);
+    if (polled) {
+      return {
+        state: 'polling',
+        detail: `${polled.reason}; rescanned every ${WATCH_FALLBACK_MS / 60_000} minutes`,
+      };
+    }
+    return { state: this.watchReady.has(id) ? 'watching' : 'starting', detail: null };
+  }
+
+  /**
+   * Sets whether a collection follows the disk: true or false, or null to
+   * follow the library's setting. Turned on, it is walked at once (for what
+   * changed while it was not watched) and its watcher gets a fresh try.
+   */
+  setCollectionWatch(id: number, watch: boolean | null): void {
+    const c = this.store.collections.get(id);
+    if (!c || c.removing) throw new LibraryError('NOT_FOUND', `no collection ${id}`);
+    const before = this.watches(c);
+    this.transitions.setWatch(id, watch);
+    this.watchSettingChanged(before ? [] : [id]);
+  }
+
+  /**
+   * Saves a change of the core's settings: a new worker count restarts
+   * processing; watching turned on walks the collections it now covers.
+   */
+  async updateSettings(patch: SettingsPatch): Promise<CoreSettings> {
+    const before = this.settings();
+    const unwatched = this.store.collections.list().filter((c) => !this.watches(c));
+    const next = this.settingsStore.update(patch);
+    if (next.workers !== before.workers && this.processing) await this.restart();
+    if (next.watchFolders !== before.watchFolders) {
+      this.watchSettingChanged(unwatched.map((c) => c.id));
+    }
+    return next;
+  }
+
+  private watchSettingChanged(wereUnwatched: readonly number[]): void {
+    for (const id of wereUnwatched) this.polled.delete(id);
+    this.syncWatches();
+    if (this.watcher) {
+      const now = wereUnwatched.filter((id) => {
+        const c = this.store.collections.get(id);
+        return c !== undefined && c.offlineSince === null && this.watches(c);
+      });
+      if (now.length) this.rescan(now);
+    }
+    this.collectionsChanged();
+  }
+
+  /** Listeners told that collection views changed (watch state). */
+  private readonly collectionListeners = new Set<() => void>();
+
+  onCollectionsChanged(listener: () => void): () => void {
+    this.collectionListeners.add(listener);
+    return () => this.collectionListeners.delete(listener);
+  }
+
+  private collectionsChanged(): void {
+    for (const l of this.collectionListeners) l();
+  }
+
+  /** The device of each collection's root at the last look (-1: not there). */
+  private readonly rootDevice = new Map<number, number>();
+
+  /**
+   * Notices a collection whose root went away (renamed, an unplugged drive) with
+   * no job of it running: one stat per collection each space check, and the
+   * full check (an empty mount point) only when the root's device changed — an
+   * unmounted drive leaves its mount point on the parent's device.
+   */
+  private async noticeOffline(): Promise<void> {
+    const scheduler = this.scheduler;
+    if (!scheduler) return;
+    for (const c of this.store.collections.list()) {
+      if (c.offlineSince !== null) {
+        this.rootDevice.delete(c.id);
+        continue;
+      }
+      const dev = await stat(c.root).then(
+        (st) => st.dev,
+        () => -1,
+      );
+      if (this.rootDevice.get(c.id) === dev) continue;
+      this.rootDevice.set(c.id, dev);
+      if (this.scheduler !== scheduler || !this.store.collections.get(c.id)) return;
+      if (await scheduler.wentOffline(c)) {
+        this.rootDevice.delete(c.id);
+        this.logger.log('warn', `${c.root} cannot be reached: the collection is offline`);
+        this.collectionsChanged();
+      }
+    }
   }
 
   /** Offline collections whose root is reachable again come back and are walked again. */
@@ -388,6 +520,7 @@ export class AlbumenCore {
       const job = this.transitions.backOnline(c.id);
       this.logger.log('info', `${c.root} is reachable again: rescanning it as job ${job.id}`);
       this.changed(job.id);
+      this.collectionsChanged();
     }
   }
 
@@ -475,6 +608,19 @@ export class AlbumenCore {
    * import) gets a job, or joins the job it already has running.
    */
   async importPath(path: string): Promise<JobView> {
+    return (await this.importWithNote(path)).job;
+  }
+
+  /**
+   * Imports like `importPath`, and says what it did when that was not simply a
+   * new collection. No file is ever in two collections:
+   * - a folder already in the library is rescanned;
+   * - a folder inside a folder collection rescans that collection instead;
+   * - a folder containing folder collections takes them in: their images move
+   *   into the new collection with their ids and previews (nothing is made
+   *   again) and the inner collections go.
+   */
+  async importWithNote(path: string): Promise<{ job: JobView; note: string | null }> {
     const source = await this.library.detect(path);
     await refuseOwnFolder(source.root, this.ownFolders());
     const folder = this.store.cacheFolders.list()[0];
@@ -486,6 +632,21 @@ export class AlbumenCore {
         `${source.root} is being removed from the library; import it again once that is done`,
       );
     }
+    const folders =
+      known || source.kind !== 'folder'
+        ? []
+        : this.store.collections.list().filter((c) => c.kind === 'folder');
+    const outer = folders.find((c) => isWithin(source.root, c.root));
+    if (outer) {
+      const job = this.rescan([outer.id])[0]!;
+      const note =
+        `${source.root} is inside the collection “${outer.name}” (${outer.root}); ` +
+        `rescanning that collection instead`;
+      this.logger.log('info', `${note} as job ${job.id}`);
+      return { job, note };
+    }
+    const inner = folders.filter((c) => isWithin(c.root, source.root));
+    let absorbed = 0;
     const job = this.store.transition((tx) => {
       const collection = tx.collections.upsert(
         {
@@ -496,19 +657,30 @@ export class AlbumenCore {
         },
         tx.now,
       );
+      for (const c of inner) {
+        const prefix = relative(source.root, c.root).split(sep).join('/');
+        absorbed += this.transitions.absorbCollection(tx, c.id, collection.id, prefix);
+      }
       const placed = this.cache.placementFor(collection.id);
       if (placed !== collection.cacheFolderId) tx.collections.setCacheFolder(collection.id, placed);
       return this.transitions.openOrCreateJob(collection.id, known ? 'rescan' : 'import');
     });
     this.syncWatches(); // watched from now on, not at the next space check
+    let note: string | null = null;
+    if (known) note = `${source.root} is already in the library; rescanning it`;
+    else if (inner.length) {
+      note =
+        `${source.root} contains ${inner.length === 1 ? 'the collection' : 'the collections'} ` +
+        `${inner.map((c) => `“${c.name}”`).join(', ')}: ${inner.length === 1 ? 'it is' : 'they are'} ` +
+        `now part of this one, with ${absorbed} images and their previews`;
+    }
     this.logger.log(
       'info',
-      known
-        ? `${source.root} is already in the library: rescanning it as job ${job.id}`
-        : `import ${source.root} as job ${job.id}`,
+      note ? `${note} (job ${job.id})` : `import ${source.root} as job ${job.id}`,
     );
     this.changed(job.id);
-    return this.mustView(job.id);
+    if (inner.length) this.collectionsChanged();
+    return { job: this.mustView(job.id), note };
   }
 
   /**

@@ -52,5 +52,6 @@ function merge(base: CoreSettings, p: SettingsPatch): CoreSettings {
     },
     limits: { ...base.limits, ...p.limits },
     workers: p.workers ?? base.workers,
+    watchFolders: p.watchFolders ?? base.watchFolders,
   };
 }

@@ -69,7 +69,11 @@ export class JobTransitions {
   openOrCreateJob(collectionId: number, kind: JobKind = 'import'): JobRow {
     return this.store.transition((tx) => {
       const open = tx.jobs.openOfCollection(collectionId);
-      if (!open) return this.createJob(collectionId, kind);
+      if (!open) {
+        // Earlier rescans that found nothing tell nothing: one per collection at most.
+        if (kind === 'rescan') tx.jobs.dropEmptyRescans(collectionId);
+        return this.createJob(collectionId, kind);
+      }
       // Walked again even if a walk is under way: it may have passed the change already.
       if (!open.cancelled) tx.jobs.requestWalk(open.id, tx.now);
       return this.job(tx, open.id);
@@ -142,6 +146,23 @@ export class JobTransitions {
       tx.collections.remove(collectionId);
       return { images, files: files.length };
     });
+  }
+
+  /**
+   * A collection whose root lies inside a newly imported folder becomes part of
+   * it (the same file is never in two collections): its images move in with
+   * their ids, metadata and outputs (nothing is rendered again); its own row,
+   * jobs and items go. Part of the import's transition. Returns how many images.
+   */
+  absorbCollection(tx: Tx, childId: number, parentId: number, prefix: string): number {
+    const n = tx.images.reparentAll(childId, parentId, prefix);
+    tx.collections.remove(childId);
+    return n;
+  }
+
+  /** Whether a collection follows the disk (null: the library's setting decides). */
+  setWatch(collectionId: number, watch: boolean | null): void {
+    this.store.transition((tx) => tx.collections.setWatch(collectionId, watch));
   }
 
   markStarted(jobId: number): void {

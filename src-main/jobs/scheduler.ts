@@ -686,7 +686,7 @@ export class Scheduler {
    * (the mount point of an unplugged drive). If so the collection goes offline
    * and its jobs wait; nothing of it is removed. Returns true when offline.
    */
-  private async wentOffline(collection: CollectionRow): Promise<boolean> {
+  async wentOffline(collection: CollectionRow): Promise<boolean> {
     const why = await rootUnreachable(
       collection,
       () => this.d.store.images.idsOf(collection.id).length,

@@ -13,12 +13,36 @@
  * drive) is closed and reported; the core then rescans that collection
  * periodically instead, and says so.
  */
+import { statfs } from 'node:fs/promises';
 import { sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
+
+/**
+ * File systems whose changes make no inotify events here (changes made by
+ * other machines never reach this kernel), by their statfs magic number.
+ */
+const REMOTE_FILE_SYSTEMS = new Map<number, string>([
+  [0x6969, 'NFS'],
+  [0x517b, 'SMB'],
+  [0xff534d42, 'CIFS'],
+  [0xfe534d42, 'SMB2'],
+  [0x65735546, 'FUSE (sshfs, rclone…)'],
+  [0x5346414f, 'AFS'],
+  [0x564c, 'NCP'],
+  [0x01021997, '9P'],
+]);
+
+/** The kind of network file system `path` is on, or null for a local one (or when unknown). */
+export async function remoteFileSystem(path: string): Promise<string | null> {
+  const st = await statfs(path).catch(() => null);
+  return st ? (REMOTE_FILE_SYSTEMS.get(st.type) ?? null) : null;
+}
 
 export interface WatchOptions {
   /** Quiet time after the last event before `changed` is called. */
   debounceMs?: number;
+  /** Longest wait after an event before `changed` is called, quiet or not. */
+  maxWaitMs?: number;
   /** How long a file's size must stay the same before it counts as written. */
   stableMs?: number;
   /** Paths never watched (Albumen's data and cache folders). */
@@ -38,6 +62,8 @@ interface Watched {
   root: string;
   watcher: FSWatcher;
   timer: NodeJS.Timeout | null;
+  /** When the first event not yet reported came (0: none pending). */
+  firstEventAt: number;
 }
 
 export class CollectionWatcher {
@@ -49,6 +75,7 @@ export class CollectionWatcher {
     this.events = events;
     this.opts = {
       debounceMs: opts.debounceMs ?? 400,
+      maxWaitMs: opts.maxWaitMs ?? 1500,
       stableMs: opts.stableMs ?? 500,
       excluded: opts.excluded ?? [],
     };
@@ -59,7 +86,11 @@ export class CollectionWatcher {
     return [...this.watched.keys()];
   }
 
-  /** Watches a folder collection (again, if its root changed). */
+  /**
+   * Watches a collection's folder or archive (again, if its root changed). On
+   * a network file system it reports `failed` instead: a watcher there would
+   * stay silent.
+   */
   watch(collectionId: number, root: string): void {
     const current = this.watched.get(collectionId);
     if (current?.root === root) return;
@@ -71,23 +102,41 @@ export class CollectionWatcher {
       awaitWriteFinish: { stabilityThreshold: this.opts.stableMs, pollInterval: 100 },
       ignored: (path: string) => excluded.some((e) => path === e || path.startsWith(e + sep)),
     });
-    const entry: Watched = { root, watcher, timer: null };
+    const entry: Watched = { root, watcher, timer: null, firstEventAt: 0 };
+    const fire = () => {
+      entry.timer = null;
+      entry.firstEventAt = 0;
+      this.events.changed(collectionId);
+    };
+    // Quiet for debounceMs, or at the latest maxWaitMs after the first event: a
+    // long copy (10,000 files) shows up as it goes, not only once it ends.
     const poke = () => {
+      const now = Date.now();
       if (entry.timer) clearTimeout(entry.timer);
-      entry.timer = setTimeout(() => {
-        entry.timer = null;
-        this.events.changed(collectionId);
-      }, this.opts.debounceMs);
+      if (!entry.firstEventAt) entry.firstEventAt = now;
+      const left = entry.firstEventAt + this.opts.maxWaitMs - now;
+      entry.timer = setTimeout(fire, Math.max(0, Math.min(this.opts.debounceMs, left)));
       entry.timer.unref();
     };
     watcher.on('all', poke);
-    watcher.on('ready', () => this.events.ready?.(collectionId));
+    watcher.on('ready', () => {
+      if (this.watched.get(collectionId) === entry) this.events.ready?.(collectionId);
+    });
     watcher.on('error', (err: unknown) => {
+      if (this.watched.get(collectionId) !== entry) return;
       const reason = err instanceof Error ? err.message : String(err);
       void this.unwatch(collectionId);
       this.events.failed(collectionId, reason);
     });
     this.watched.set(collectionId, entry);
+    void remoteFileSystem(root).then((kind) => {
+      if (!kind || this.watched.get(collectionId) !== entry) return;
+      void this.unwatch(collectionId);
+      this.events.failed(
+        collectionId,
+        `on a network drive (${kind}), whose changes make no events`,
+      );
+    });
   }
 
   async unwatch(collectionId: number): Promise<void> {

@@ -12,6 +12,7 @@ interface CollectionDbRow {
   removing: number;
   offline_since: number | null;
   last_seen_at: number | null;
+  watch: number | null;
 }
 
 function toCollection(r: CollectionDbRow): CollectionRow {
@@ -25,6 +26,7 @@ function toCollection(r: CollectionDbRow): CollectionRow {
     removing: r.removing === 1,
     offlineSince: r.offline_since,
     lastSeenAt: r.last_seen_at,
+    watch: r.watch === null ? null : r.watch === 1,
   };
 }
 
@@ -59,6 +61,9 @@ export class CollectionsRepo {
       ),
       setFolder: db.prepare<[number, number], unknown>(
         'UPDATE collections SET cache_folder_id = ? WHERE id = ?',
+      ),
+      setWatch: db.prepare<[number | null, number], unknown>(
+        'UPDATE collections SET watch = ? WHERE id = ?',
       ),
     };
   }
@@ -120,5 +125,10 @@ export class CollectionsRepo {
   /** Where new outputs of the collection go. */
   setCacheFolder(collectionId: number, folderId: number): void {
     this.st.setFolder.run(folderId, collectionId);
+  }
+
+  /** Whether the collection is watched: true or false, or null to follow the global setting. */
+  setWatch(collectionId: number, watch: boolean | null): void {
+    this.st.setWatch.run(watch === null ? null : watch ? 1 : 0, collectionId);
   }
 }

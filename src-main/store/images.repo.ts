@@ -72,6 +72,12 @@ export class ImagesRepo {
         `UPDATE images SET collection_id = ?, entry_path = ?, sort_key = ?, mtime_ms = ?,
          gone_at = NULL WHERE id = ? AND size = ?`,
       ),
+      reparent: db.prepare<[number, string, string, number], unknown>(
+        'UPDATE images SET collection_id = ?, entry_path = ?, sort_key = ? WHERE id = ?',
+      ),
+      pathsOf: db.prepare<[number], { id: number; entry_path: string }>(
+        'SELECT id, entry_path FROM images WHERE collection_id = ?',
+      ),
       setFingerprint: db.prepare<[string, number], unknown>(
         'UPDATE images SET fingerprint = ? WHERE id = ?',
       ),
@@ -182,6 +188,20 @@ export class ImagesRepo {
         to.size,
       ).changes === 1
     );
+  }
+
+  /**
+   * Every image of a collection (gone ones too) moves into another whose root
+   * contains it, its entry path prefixed with `prefix` (the folder between the
+   * two roots, `/`-separated); ids, metadata and outputs stay. Returns how many.
+   */
+  reparentAll(fromCollection: number, toCollection: number, prefix: string): number {
+    const rows = this.st.pathsOf.all(fromCollection);
+    for (const r of rows) {
+      const entryPath = `${prefix}/${r.entry_path}`;
+      this.st.reparent.run(toCollection, entryPath, naturalSortKey(entryPath), r.id);
+    }
+    return rows.length;
   }
 
   setFingerprint(id: number, fingerprint: string): void {

@@ -112,6 +112,11 @@ export class JobsRepo {
          ORDER BY id`,
       ),
       stages: db.prepare<[number], StageDbRow>('SELECT * FROM stages WHERE job_id = ?'),
+      dropEmptyRescans: db.prepare<[number], unknown>(
+        `DELETE FROM jobs WHERE collection_id = ? AND kind = 'rescan' AND finished_at IS NOT NULL
+           AND cancelled = 0 AND error_code IS NULL
+           AND NOT EXISTS (SELECT 1 FROM stages s WHERE s.job_id = jobs.id AND s.total > 0)`,
+      ),
       finishedCounts: db.prepare<[number], { stage: StageName; done: number; skipped: number }>(
         `SELECT stage, sum(state = 'done') AS done, sum(state = 'skipped') AS skipped
          FROM items WHERE job_id = ? AND state IN ('done', 'skipped') GROUP BY stage`,
@@ -158,6 +163,15 @@ export class JobsRepo {
     const id = Number(this.st.insert.run(collectionId, kind, t, t).lastInsertRowid);
     for (const stage of STAGES) this.st.insertStage.run(id, stage);
     return id;
+  }
+
+  /**
+   * Deletes a collection's finished rescans that found nothing to do (no item
+   * in any stage): they hold no counts or failures worth keeping, and watched
+   * folders make one per change. Returns how many.
+   */
+  dropEmptyRescans(collectionId: number): number {
+    return this.st.dropEmptyRescans.run(collectionId).changes;
   }
 
   get(id: number): JobRow | undefined {

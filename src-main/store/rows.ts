@@ -27,6 +27,8 @@ export interface CollectionRow {
   offlineSince: number | null;
   /** When a walk last reached its root. */
   lastSeenAt: number | null;
+  /** Watched for changes: true or false as the user set it, null to follow the global setting. */
+  watch: boolean | null;
 }
 
 export interface CacheFolderRow {

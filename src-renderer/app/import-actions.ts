@@ -27,16 +27,17 @@ export async function importPaths(paths: string[]): Promise<ImportOutcome> {
   const r = await callRaw('importPaths', { paths });
   if (!r.ok) return { ok: false, error: r.error };
   const s = useAppStore.getState();
-  const { jobs, failed } = r.value;
+  const { jobs, notes, failed } = r.value;
   s.upsertJobs(jobs);
   await loadCollections();
   const first = jobs[0];
   if (first) selectCollection(first.collectionId);
-  return {
-    ok: true,
-    note: failed.length
-      ? `${jobs.length} of ${paths.length} paths imported. Not imported: ` +
-        failed.map((f) => `${f.path} (${f.error.code}: ${f.error.message})`).join('; ')
-      : null,
-  };
+  const said = [...notes];
+  if (failed.length) {
+    said.push(
+      `${jobs.length} of ${paths.length} paths imported. Not imported: ` +
+        failed.map((f) => `${f.path} (${f.error.code}: ${f.error.message})`).join('; '),
+    );
+  }
+  return { ok: true, note: said.length ? said.join(' ') : null };
 }

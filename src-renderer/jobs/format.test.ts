@@ -61,6 +61,9 @@ function collection(j: CollectionView['job']): CollectionView {
     job: j,
     offlineSince: null,
     lastSeenAt: null,
+    watch: null,
+    watchState: 'watching',
+    watchDetail: null,
   };
 }
 

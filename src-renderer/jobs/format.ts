@@ -220,3 +220,46 @@ export function collectionState(
       };
   }
 }
+
+/** How a collection follows the disk, in words: a short label and a longer explanation. */
+export function watchLabel(c: Pick<CollectionView, 'watchState' | 'watchDetail' | 'kind'>): {
+  text: string;
+  title: string;
+  tone: 'ok' | 'warn' | 'muted';
+} {
+  const what = c.kind === 'archive' ? 'archive' : 'folder';
+  switch (c.watchState) {
+    case 'watching':
+      return {
+        text: 'Watching for changes',
+        title: `Photos added, changed, moved or deleted in this ${what} show up by themselves`,
+        tone: 'ok',
+      };
+    case 'starting':
+      return {
+        text: 'Starting to watch…',
+        title: `Setting up a watch of this ${what}`,
+        tone: 'muted',
+      };
+    case 'polling':
+      return {
+        text: 'Rescanned every 5 min',
+        title: `This ${what} cannot be watched: ${c.watchDetail ?? 'the watcher failed'}`,
+        tone: 'warn',
+      };
+    case 'off':
+      return {
+        text: 'Not watched',
+        title: `Changes in this ${what} show up after a rescan`,
+        tone: 'muted',
+      };
+    case 'offline':
+      return { text: 'Offline', title: `The ${what} cannot be reached`, tone: 'muted' };
+    case 'inactive':
+      return {
+        text: 'Watched while the app runs',
+        title: 'Changes are followed while the app or `albumen serve` runs',
+        tone: 'muted',
+      };
+  }
+}

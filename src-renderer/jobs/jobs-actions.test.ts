@@ -47,6 +47,9 @@ const collection: CollectionView = {
   job: { id: 7, status: 'queued', progress: 0, failed: 0 },
   offlineSince: null,
   lastSeenAt: null,
+  watch: null,
+  watchState: 'watching',
+  watchDetail: null,
 };
 
 const list = (n: number): FailedList => ({

@@ -1,18 +1,21 @@
 import { useState } from 'react';
 import type { CollectionView } from '../../src-shared/api.ts';
-import { formatCount } from '../jobs/format.ts';
+import { formatCount, watchLabel } from '../jobs/format.ts';
 import { useAppStore } from '../store/index.ts';
 import { EmptyState } from './EmptyState.tsx';
 import { ThumbGrid } from './ThumbGrid.tsx';
-import { removeCollection, rescanCollection } from './library-actions.ts';
+import { removeCollection, rescanCollection, setCollectionWatch } from './library-actions.ts';
 
 /**
  * Rescan and remove for the shown collection. Removing asks first, saying
  * what goes (the library's entries and previews) and what stays (the photos).
  */
 function CollectionActions({ c }: { c: CollectionView }) {
-  const [confirming, setConfirming] = useState(false);
+  const confirming = useAppStore((s) => s.removeAskId === c.id);
+  const setConfirming = (ask: boolean) => useAppStore.getState().askRemove(ask ? c.id : null);
   const [busy, setBusy] = useState(false);
+  const watch = watchLabel(c);
+  const watched = c.watchState !== 'off';
   if (confirming) {
     return (
       <div className="grid-actions confirm" role="alertdialog" aria-label="Remove collection">
@@ -35,7 +38,12 @@ function CollectionActions({ c }: { c: CollectionView }) {
         >
           Remove
         </button>
-        <button className="btn btn-small btn-ghost" onClick={() => setConfirming(false)}>
+        <button
+          className="btn btn-small btn-ghost"
+          autoFocus
+          onClick={() => setConfirming(false)}
+          onKeyDown={(e) => e.key === 'Escape' && setConfirming(false)}
+        >
           Keep
         </button>
       </div>
@@ -43,6 +51,20 @@ function CollectionActions({ c }: { c: CollectionView }) {
   }
   return (
     <div className="grid-actions">
+      <label
+        className={`watch-toggle tone-${watch.tone}`}
+        title={watch.title}
+        data-testid="collection-watch"
+        data-watch-state={c.watchState}
+      >
+        <input
+          type="checkbox"
+          checked={watched}
+          disabled={c.watchState === 'offline'}
+          onChange={(e) => void setCollectionWatch(c.id, e.target.checked)}
+        />
+        <span>{watched ? watch.text : 'Watch for changes'}</span>
+      </label>
       <button
         className="btn btn-small"
         data-testid="collection-rescan"

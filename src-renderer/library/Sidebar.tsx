@@ -1,13 +1,52 @@
-import { memo } from 'react';
+import { memo, useState } from 'react';
+import type { CollectionView } from '../../src-shared/api.ts';
+import {
+  ContextMenu,
+  anchorBeside,
+  isMenuKey,
+  type MenuAnchor,
+  type MenuItem,
+} from '../app/ContextMenu.tsx';
 import { ArchiveIcon, FolderIcon } from '../app/icons.tsx';
-import { collectionState, formatCount } from '../jobs/format.ts';
+import { collectionState, formatCount, watchLabel } from '../jobs/format.ts';
 import { useAppStore } from '../store/index.ts';
-import { selectCollection } from './library-actions.ts';
+import { rescanCollection, selectCollection, setCollectionWatch } from './library-actions.ts';
+
+/** What can be done to a collection from its context menu. */
+function collectionMenu(c: CollectionView): MenuItem[] {
+  const watched = c.watchState !== 'off';
+  const watch = watchLabel(c);
+  return [
+    {
+      id: 'rescan',
+      label: 'Rescan',
+      hint: 'Look for new, changed, moved and deleted photos',
+      onSelect: () => void rescanCollection(c.id),
+    },
+    {
+      id: 'watch',
+      label: 'Watch for changes',
+      checked: watched,
+      hint: watched ? watch.text : 'Changes show up after a rescan',
+      onSelect: () => void setCollectionWatch(c.id, !watched),
+    },
+    {
+      id: 'remove',
+      label: 'Remove from library…',
+      danger: true,
+      onSelect: () => {
+        selectCollection(c.id);
+        useAppStore.getState().askRemove(c.id);
+      },
+    },
+  ];
+}
 
 const CollectionItem = memo(function CollectionItem({ id }: { id: number }) {
   const c = useAppStore((s) => s.collections.find((x) => x.id === id));
   const job = useAppStore((s) => (c?.job ? s.jobs[c.job.id] : undefined));
   const selected = useAppStore((s) => s.selectedCollectionId === id);
+  const [menu, setMenu] = useState<MenuAnchor | null>(null);
   if (!c) return null;
   const state = collectionState(c, job);
   const Icon = c.kind === 'archive' ? ArchiveIcon : FolderIcon;
@@ -20,12 +59,27 @@ const CollectionItem = memo(function CollectionItem({ id }: { id: number }) {
         data-collection-id={c.id}
         aria-current={selected}
         title={c.root}
+        aria-haspopup="menu"
         onClick={() => selectCollection(c.id)}
+        onContextMenu={(e) => {
+          e.preventDefault();
+          setMenu({ x: e.clientX, y: e.clientY, returnFocus: e.currentTarget });
+        }}
+        onKeyDown={(e) => {
+          if (!isMenuKey(e)) return;
+          e.preventDefault();
+          setMenu(anchorBeside(e.currentTarget));
+        }}
       >
         <Icon className="collection-icon" size={18} />
         <span className="collection-name">{c.name}</span>
         <span className="collection-count num">{formatCount(c.imageCount)}</span>
         <span className={`collection-state tone-${state.tone}`} data-testid="collection-state">
+          {c.watchState === 'polling' && (
+            <span className="collection-watch tone-warn" title={watchLabel(c).title}>
+              ⟳{' '}
+            </span>
+          )}
           {state.text}
         </span>
         {running && (
@@ -36,6 +90,14 @@ const CollectionItem = memo(function CollectionItem({ id }: { id: number }) {
           </span>
         )}
       </button>
+      {menu && (
+        <ContextMenu
+          anchor={menu}
+          label={`Collection ${c.name}`}
+          items={collectionMenu(c)}
+          onClose={() => setMenu(null)}
+        />
+      )}
     </li>
   );
 });

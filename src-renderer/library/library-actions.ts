@@ -44,6 +44,12 @@ export async function rescanCollection(id: number): Promise<void> {
   await loadCollections();
 }
 
+/** Turns following the disk on or off for one collection. */
+export async function setCollectionWatch(id: number, watch: boolean): Promise<void> {
+  const view = await call('setCollectionWatch', { collectionId: id, watch });
+  if (view) await loadCollections();
+}
+
 /** Removes a collection from the library (its previews too; never the photos). */
 export async function removeCollection(id: number): Promise<void> {
   const gone = await call('removeCollection', { collectionId: id });

@@ -191,6 +191,21 @@ export function SettingsDialog() {
                     onChange={(x) => setForm((f) => (f ? { ...f, workers: x } : f))}
                   />
                 </div>
+                <label className="settings-check">
+                  <input
+                    type="checkbox"
+                    data-testid="settings-watch"
+                    checked={form.watchFolders}
+                    onChange={(e) =>
+                      setForm((f) => (f ? { ...f, watchFolders: e.target.checked } : f))
+                    }
+                  />
+                  Watch collections for changes, and rescan them at start
+                </label>
+                <p className="hint">
+                  New, changed, moved and deleted photos show up by themselves. A collection’s own
+                  setting (its context menu) comes first.
+                </p>
               </fieldset>
               <fieldset className="settings-group" disabled={!electron}>
                 <legend>Desktop</legend>

@@ -24,11 +24,13 @@ describe('settings form', () => {
     form.cache.format = 'webp';
     form.workers = '4';
     form.keepRunningInTray = false;
+    form.watchFolders = false;
     const { patch, errors } = formToPatch(form, current);
     expect(errors).toEqual({});
     expect(patch).toEqual({
       render: { thumbnail: { maxWidth: 400 }, cache: { format: 'webp' } },
       workers: 4,
+      watchFolders: false,
       keepRunningInTray: false,
     });
   });

@@ -26,6 +26,7 @@ export interface SettingsForm {
   thumbnail: VariantForm;
   cache: VariantForm;
   workers: string;
+  watchFolders: boolean;
   keepRunningInTray: boolean;
 }
 
@@ -43,6 +44,7 @@ export function formFromSettings(s: AppSettings): SettingsForm {
     thumbnail: v('thumbnail'),
     cache: v('cache'),
     workers: String(s.workers),
+    watchFolders: s.watchFolders,
     keepRunningInTray: s.keepRunningInTray,
   };
 }
@@ -92,6 +94,7 @@ export function formToPatch(
   const workers = numberOf(form.workers);
   if (!v.is(workersSchema, workers)) errors.workers = enter(SETTINGS_RANGES.workers);
   else if (workers !== current.workers) patch.workers = workers;
+  if (form.watchFolders !== current.watchFolders) patch.watchFolders = form.watchFolders;
   if (form.keepRunningInTray !== current.keepRunningInTray) {
     patch.keepRunningInTray = form.keepRunningInTray;
   }

@@ -47,6 +47,9 @@ function collection(id: number): CollectionView {
     job: null,
     offlineSince: null,
     lastSeenAt: null,
+    watch: null,
+    watchState: 'watching',
+    watchDetail: null,
   };
 }
 

@@ -12,6 +12,9 @@ export interface UiSlice {
   gridRange: { start: number; end: number };
   /** Position open in the viewer, or null when the grid shows. */
   viewerIndex: number | null;
+  /** The collection whose removal is being asked about (its confirmation shows). */
+  removeAskId: number | null;
+  askRemove: (collectionId: number | null) => void;
   setJobsOpen: (open: boolean) => void;
   setSettingsOpen: (open: boolean) => void;
   setCacheOpen: (open: boolean) => void;
@@ -29,6 +32,8 @@ export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => (
   focusIndex: 0,
   gridRange: { start: 0, end: 0 },
   viewerIndex: null,
+  removeAskId: null,
+  askRemove: (removeAskId) => set({ removeAskId }),
   setJobsOpen: (jobsOpen) => set({ jobsOpen }),
   setSettingsOpen: (settingsOpen) => set({ settingsOpen }),
   setCacheOpen: (cacheOpen) => set({ cacheOpen }),

@@ -1,0 +1,255 @@
+/**
+ * Following the disk, beyond a rescan: watched collections going offline and
+ * back by themselves (a renamed root, an unmounted drive), the watch settings
+ * (per collection and library-wide, with the rescan at start), and imports
+ * that overlap collections already in the library — never the same file twice.
+ * Real photos, real pool, real watcher.
+ */
+import { describe, expect, it } from 'vitest';
+import { mkdirSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openNodeCore, type NodeCoreOptions } from './compose-node.ts';
+import type { AlbumenCore } from './albumen-core.ts';
+import { useTempDir } from '../test-support/temp-dir.ts';
+import { photoJpeg, writePhotos } from '../test-support/fixtures.ts';
+import { canMount, mountTmpfs } from '../test-support/mounts.ts';
+
+const tempDir = useTempDir('albumen-watch-');
+
+function openCore(dataDir: string, extra: Partial<NodeCoreOptions> = {}): AlbumenCore {
+  return openNodeCore({
+    dataDir,
+    logFile: null,
+    pollMs: 100,
+    spaceCheckMs: 200,
+    watch: true,
+    watchDebounceMs: 150,
+    ...extra,
+  });
+}
+
+async function importAndWait(core: AlbumenCore, path: string) {
+  const job = await core.importPath(path);
+  await core.start();
+  const [done] = await core.whenDone([job.id]);
+  return done!;
+}
+
+/** Waits until `ok()`, failing with `what` past `ms`; resolves with the time it took. */
+async function until(what: string, ok: () => boolean, ms: number): Promise<number> {
+  const t0 = Date.now();
+  while (!ok()) {
+    expect(Date.now() - t0, what).toBeLessThan(ms);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return Date.now() - t0;
+}
+
+/** Image id → its output files' identities (inode and mtime), for "kept, not remade". */
+function outputIdentity(core: AlbumenCore, collectionId: number): Map<string, string[]> {
+  const m = new Map<string, string[]>();
+  for (const img of core.allImages(collectionId)) {
+    m.set(
+      `${img.id}`,
+      core
+        .outputsOf(img.id)
+        .map((o) => `${o.variant}:${statSync(o.path).ino}:${statSync(o.path).mtimeMs}`)
+        .sort(),
+    );
+  }
+  return m;
+}
+
+const offlineSince = (core: AlbumenCore, id: number) => core.collection(id)?.offlineSince ?? null;
+
+describe('watched collections go offline and come back by themselves', () => {
+  it('shows a collection whose root was renamed away offline within 2 s, keeps everything, and brings it back', async () => {
+    const root = tempDir();
+    const a = join(root, 'photos');
+    await writePhotos(a, 3, { width: 320, height: 240 });
+    const core = openCore(join(root, 'data'));
+    try {
+      const id = (await importAndWait(core, a)).collectionId;
+      await until('watched', () => core.watchState(id).state === 'watching', 5000);
+      const before = outputIdentity(core, id);
+      renameSync(a, `${a} (away)`);
+      const took = await until('offline', () => offlineSince(core, id) !== null, 2000);
+      expect(took).toBeLessThan(2000);
+      expect(core.watchState(id).state).toBe('offline');
+      expect(outputIdentity(core, id)).toEqual(before);
+      renameSync(`${a} (away)`, a);
+      await until('online again', () => offlineSince(core, id) === null, 5000);
+      const job = core.collections().find((c) => c.collection.id === id)!.job!;
+      await core.whenDone([job.id]);
+      expect(outputIdentity(core, id)).toEqual(before);
+      await until('watched again', () => core.watchState(id).state === 'watching', 5000);
+      expect(core.checkInvariants()).toEqual([]);
+    } finally {
+      await core.close();
+    }
+  }, 60_000);
+
+  it.skipIf(!canMount)(
+    'shows a collection on an unmounted drive offline, even unwatched, and back when it is mounted again',
+    async () => {
+      const root = tempDir();
+      const mountPoint = join(root, 'drive');
+      const drive = mountTmpfs(mountPoint, 64 * 1024 * 1024);
+      const core = openCore(join(root, 'data'));
+      try {
+        const photos = join(mountPoint, 'DCIM');
+        await writePhotos(photos, 3, { width: 320, height: 240 });
+        // The collection is the drive itself: unmounted, its mount point is an empty folder.
+        const id = (await importAndWait(core, mountPoint)).collectionId;
+        // Not watched: the regular look at every root notices it (no watcher event needed).
+        core.setCollectionWatch(id, false);
+        const before = outputIdentity(core, id);
+        // Keep the files to put back: a tmpfs forgets them when unmounted.
+        const saved = ['photo1.jpg', 'photo2.jpg', 'photo3.jpg'].map((n) => {
+          const p = join(photos, n);
+          return { n, st: statSync(p), bytes: readFileSync(p) };
+        });
+        drive.unmount();
+        const took = await until('offline', () => offlineSince(core, id) !== null, 2000);
+        expect(took).toBeLessThan(2000);
+        expect(core.allImages(id)).toHaveLength(3);
+        expect(outputIdentity(core, id)).toEqual(before);
+
+        const again = mountTmpfs(mountPoint, 64 * 1024 * 1024);
+        try {
+          mkdirSync(photos);
+          for (const f of saved) {
+            const p = join(photos, f.n);
+            writeFileSync(p, f.bytes);
+            utimesSync(p, f.st.atime, f.st.mtime);
+          }
+          await until('online again', () => offlineSince(core, id) === null, 5000);
+          const job = core.collections().find((c) => c.collection.id === id)!.job!;
+          await core.whenDone([job.id]);
+          expect(outputIdentity(core, id)).toEqual(before);
+          expect(core.checkInvariants()).toEqual([]);
+        } finally {
+          await core.close();
+          again.unmount();
+        }
+      } finally {
+        await core.close();
+        drive.unmount();
+      }
+    },
+    60_000,
+  );
+});
+
+describe('watch settings', () => {
+  it('follows a collection only while it is watched, and walks it when watching is turned on', async () => {
+    const root = tempDir();
+    const a = join(root, 'photos');
+    await writePhotos(a, 2, { width: 320, height: 240 });
+    const core = openCore(join(root, 'data'));
+    const names = (id: number) => core.allImages(id).map((i) => i.entryPath);
+    try {
+      const id = (await importAndWait(core, a)).collectionId;
+      await until('watched', () => core.watchState(id).state === 'watching', 5000);
+      core.setCollectionWatch(id, false);
+      expect(core.watchState(id)).toEqual({ state: 'off', detail: null });
+      writeFileSync(join(a, 'unseen.jpg'), await photoJpeg(300, 200));
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(names(id)).not.toContain('unseen.jpg');
+      // On again: walked at once, for what changed while it was not watched.
+      core.setCollectionWatch(id, true);
+      await until('the change shows', () => names(id).includes('unseen.jpg'), 5000);
+      await until('watched', () => core.watchState(id).state === 'watching', 5000);
+      expect(core.collection(id)?.watch).toBe(true);
+    } finally {
+      await core.close();
+    }
+  }, 60_000);
+
+  it('rescans watched collections at start, and none when watching is off library-wide', async () => {
+    const root = tempDir();
+    const dataDir = join(root, 'data');
+    const a = join(root, 'photos');
+    await writePhotos(a, 2, { width: 320, height: 240 });
+    let core = openCore(dataDir);
+    const id = (await importAndWait(core, a)).collectionId;
+    await core.updateSettings({ watchFolders: false });
+    expect(core.watchState(id).state).toBe('off');
+    await core.close();
+
+    writeFileSync(join(a, 'while-closed.jpg'), await photoJpeg(300, 200));
+    core = openCore(dataDir);
+    try {
+      await core.start();
+      expect(core.unfinishedJobIds()).toEqual([]);
+      await new Promise((r) => setTimeout(r, 800));
+      expect(core.allImages(id).map((i) => i.entryPath)).not.toContain('while-closed.jpg');
+    } finally {
+      await core.close();
+    }
+
+    core = openCore(dataDir);
+    try {
+      await core.updateSettings({ watchFolders: true });
+      await core.start();
+      const [job] = core.unfinishedJobIds();
+      expect(core.job(job!)?.kind).toBe('rescan');
+      await core.whenDone([job!]);
+      expect(core.allImages(id).map((i) => i.entryPath)).toContain('while-closed.jpg');
+    } finally {
+      await core.close();
+    }
+  }, 60_000);
+});
+
+describe('imports that overlap the library', () => {
+  it('takes the collections inside a newly imported folder in, keeping their ids and previews', async () => {
+    const root = tempDir();
+    const parent = join(root, 'Pictures');
+    const inner = join(parent, '2024', 'Trip');
+    await writePhotos(inner, 3, { width: 320, height: 240 });
+    await writePhotos(join(parent, 'loose'), 1, { width: 320, height: 240 });
+    const core = openNodeCore({ dataDir: join(root, 'data'), logFile: null, pollMs: 100 });
+    try {
+      const innerId = (await importAndWait(core, inner)).collectionId;
+      const before = [...outputIdentity(core, innerId).entries()];
+      expect(before).toHaveLength(3);
+
+      const r = await core.importWithNote(parent);
+      expect(r.note).toBe(
+        `${parent} contains the collection “Trip”: it is now part of this one, with 3 images and their previews`,
+      );
+      const [done] = await core.whenDone([r.job.id]);
+      expect(done!.status).toBe('completed');
+      // One collection now, each file once; the inner photos kept id and files, none made again.
+      expect(core.collections().map((c) => c.collection.root)).toEqual([parent]);
+      expect(core.collection(innerId)).toBeUndefined();
+      const after = outputIdentity(core, done!.collectionId);
+      for (const [imageId, files] of before) expect(after.get(imageId)).toEqual(files);
+      expect(
+        core
+          .allImages(done!.collectionId)
+          .map((i) => i.entryPath)
+          .sort(),
+      ).toEqual([
+        '2024/Trip/photo1.jpg',
+        '2024/Trip/photo2.jpg',
+        '2024/Trip/photo3.jpg',
+        'loose/photo1.jpg',
+      ]);
+      expect(done!.stages.thumbnail.total).toBe(1); // only the loose photo
+      expect(core.checkInvariants()).toEqual([]);
+
+      // A folder inside a collection: that collection is rescanned, nothing new is made.
+      const sub = await core.importWithNote(join(parent, '2024'));
+      expect(sub.note).toBe(
+        `${join(parent, '2024')} is inside the collection “Pictures” (${parent}); rescanning that collection instead`,
+      );
+      expect(sub.job.collectionId).toBe(done!.collectionId);
+      await core.whenDone([sub.job.id]);
+      expect(core.collections()).toHaveLength(1);
+    } finally {
+      await core.close();
+    }
+  }, 60_000);
+});
