@@ -337,16 +337,23 @@ export class AlbumenCore {
         },
         // A walk under way when the watcher became ready may have passed a change
         // it made no event for: that job walks once more (no new job is made).
+        // At start, a collection is walked once its watcher is ready (so that no
+        // change falls between the walk and the watch).
         ready: (id) => {
           this.watchReady.add(id);
           this.collectionsChanged();
-          if (this.scheduler && this.store.jobs.unfinishedOf(id).length) this.rescan([id]);
+          const atStart = this.walkAtStart.delete(id);
+          if (!this.scheduler || !this.store.collections.get(id)) return;
+          if (atStart || this.store.jobs.unfinishedOf(id).length) this.rescan([id]);
         },
         failed: (id, reason) => {
           const c = this.store.collections.get(id);
           this.watchReady.delete(id);
           this.polled.set(id, { since: Date.now(), reason });
           this.collectionsChanged();
+          // Changes may have been missed: walked now, then every WATCH_FALLBACK_MS.
+          this.walkAtStart.delete(id);
+          if (this.scheduler && c) this.rescan([id]);
           this.logger.log(
             'warn',
             `cannot watch ${c?.root ?? `collection ${id}`} (${reason}); it is rescanned every ` +
@@ -356,21 +363,23 @@ export class AlbumenCore {
       },
       { excluded: this.ownFolders(), debounceMs: this.parts.watchDebounceMs },
     );
-    this.syncWatches();
     // What changed while nothing watched: every watched collection is walked
-    // again (cheap when nothing changed: unchanged files are not read). One
-    // with an unfinished job walks anyway; an offline one when it comes back.
+    // again once its watcher is ready (cheap when nothing changed: unchanged
+    // files are not read). An offline one is walked when it comes back.
     for (const c of this.store.collections.list()) {
-      if (c.offlineSince !== null || !this.watches(c)) continue;
-      if (this.store.jobs.unfinishedOf(c.id).length) continue;
-      this.rescan([c.id]);
+      if (c.offlineSince === null && this.watches(c)) this.walkAtStart.add(c.id);
     }
+    this.syncWatches();
   }
+
+  /** Collections to walk once their watcher is ready, for what changed while none ran. */
+  private readonly walkAtStart = new Set<number>();
 
   private async stopWatching(): Promise<void> {
     const w = this.watcher;
     this.watcher = null;
     this.watchReady.clear();
+    this.walkAtStart.clear();
     await w?.close();
   }
 

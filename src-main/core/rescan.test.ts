@@ -195,6 +195,36 @@ describe('rescan', () => {
     }
   }, 60_000);
 
+  it('keeps one finished rescan that found nothing per collection, not one per rescan', async () => {
+    const root = tempDir();
+    const a = join(root, 'photos');
+    await writePhotos(a, 2, { width: 320, height: 240 });
+    const core = openNodeCore({ dataDir: join(root, 'data'), logFile: null, pollMs: 100 });
+    try {
+      const first = await importAndWait(core, a);
+      const ids: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const [job] = core.rescan([first.collectionId]);
+        const [done] = await core.whenDone([job!.id]);
+        expect(done!.status).toBe('completed');
+        expect(done!.stages.scan.total + done!.stages.thumbnail.total).toBe(0);
+        ids.push(job!.id);
+      }
+      // The import keeps its counts; of the empty rescans only the newest is left.
+      expect(core.jobs().map((j) => j.id)).toEqual([ids[2], first.id]);
+      writeFileSync(join(a, 'new.jpg'), await photoJpeg(300, 200));
+      const [found] = core.rescan([first.collectionId]);
+      await core.whenDone([found!.id]);
+      const [empty] = core.rescan([first.collectionId]);
+      await core.whenDone([empty!.id]);
+      // A rescan that found something keeps its counts.
+      expect(core.jobs().map((j) => j.id)).toEqual([empty!.id, found!.id, first.id]);
+      expect(core.checkInvariants()).toEqual([]);
+    } finally {
+      await core.close();
+    }
+  }, 60_000);
+
   it('takes a collection whose folder went away offline, keeps everything, and brings it back', async () => {
     const root = tempDir();
     const a = join(root, 'on a drive');

@@ -192,6 +192,8 @@ describe('watch settings', () => {
     try {
       await core.updateSettings({ watchFolders: true });
       await core.start();
+      // Walked once its watcher is ready.
+      await until('a rescan at start', () => core.unfinishedJobIds().length > 0, 5000);
       const [job] = core.unfinishedJobIds();
       expect(core.job(job!)?.kind).toBe('rescan');
       await core.whenDone([job!]);

@@ -23,7 +23,11 @@ export type Action =
   | { act: 'stop-host'; ms: number }
   | { act: 'reconcile' }
   | { act: 'import'; collection: number }
-  | { act: 'disk'; fault: DiskFault; on: boolean };
+  | { act: 'disk'; fault: DiskFault; on: boolean }
+  /** Changes a photo on disk (see the `edit` operation). */
+  | { act: 'edit'; collection: number; change: SourceChange; pick: number }
+  /** A folder collection's root goes away (an unplugged drive) or comes back. */
+  | { act: 'unplug'; collection: number; on: boolean };
 
 export interface Timed {
   /** Milliseconds after the command started. */
@@ -59,7 +63,15 @@ export type Op =
   /** `albumen rescan --wait`, maybe killed. */
   | { op: 'rescan'; crashAt?: CrashAt; killAtMs?: number }
   /** `albumen remove ROOT`, maybe killed at one of the removal's crash points. */
-  | { op: 'remove'; collection: number; crashAt?: CrashAt };
+  | { op: 'remove'; collection: number; crashAt?: CrashAt }
+  /** A folder collection's root goes away (renamed: an unplugged drive) or comes back. */
+  | { op: 'unplug'; collection: number; on: boolean }
+  /**
+   * `albumen serve` runs (it watches the collections) while photos change and
+   * roots go and come; the library must follow by itself. Stopped with SIGINT,
+   * or killed.
+   */
+  | { op: 'watch'; during: Timed[]; kill: boolean };
 
 /** What a user does to a photo on disk. */
 export type SourceChange = 'add' | 'delete' | 'modify' | 'move' | 'rename';
@@ -134,8 +146,41 @@ function actions(o: OpOptions): fc.Arbitrary<Action> {
       weight: 1,
       arbitrary: fc.record({ act: fc.constant('disk'), fault: diskFaults, on: fc.boolean() }),
     },
+    ...(o.kinds && !o.kinds.includes('unplug') ? [] : [{ weight: 1, arbitrary: unplugAct(o) }]),
   );
 }
+
+function unplugAct(o: OpOptions): fc.Arbitrary<Action> {
+  return fc.record({
+    act: fc.constant('unplug' as const),
+    collection: fc.nat(o.collections - 1),
+    on: fc.boolean(),
+  });
+}
+
+/** What happens while `albumen serve` watches: photos change, roots go and come. */
+function watched(o: OpOptions): fc.Arbitrary<Timed[]> {
+  const action: fc.Arbitrary<Action> = fc.oneof(
+    {
+      weight: 4,
+      arbitrary: fc.record({
+        act: fc.constant('edit' as const),
+        collection: fc.nat(o.collections - 1),
+        change: sourceChanges,
+        pick: fc.nat(99),
+      }),
+    },
+    { weight: 1, arbitrary: unplugAct(o) },
+  );
+  return fc
+    .array(fc.record({ atMs: fc.integer({ min: 500, max: 4000 }), action }), {
+      minLength: 1,
+      maxLength: 5,
+    })
+    .map((list) => [...list].sort((a, b) => a.atMs - b.atMs));
+}
+
+const sourceChanges = fc.constantFrom<SourceChange>('add', 'delete', 'modify', 'move', 'rename');
 
 function during(o: OpOptions): fc.Arbitrary<Timed[]> {
   return fc
@@ -235,7 +280,7 @@ export function opArb(o: OpOptions): fc.Arbitrary<Op> {
       arbitrary: fc.record({
         op: fc.constant('edit' as const),
         collection: fc.nat(o.collections - 1),
-        change: fc.constantFrom<SourceChange>('add', 'delete', 'modify', 'move', 'rename'),
+        change: sourceChanges,
         pick: fc.nat(99),
       }),
     },
@@ -266,6 +311,27 @@ export function opArb(o: OpOptions): fc.Arbitrary<Op> {
           ),
         })
         .map(strip),
+    },
+    {
+      kind: 'unplug',
+      weight: 1,
+      arbitrary: fc.record({
+        op: fc.constant('unplug' as const),
+        collection: fc.nat(o.collections - 1),
+        on: fc.boolean(),
+      }),
+    },
+    {
+      kind: 'watch',
+      weight: 2,
+      arbitrary: fc.record({
+        op: fc.constant('watch' as const),
+        during: watched(o),
+        kill: fc.oneof(
+          { weight: 3, arbitrary: fc.constant(false) },
+          { weight: 1, arbitrary: fc.constant(true) },
+        ),
+      }),
     },
     {
       kind: 'settings',
@@ -347,6 +413,8 @@ export const OP_KINDS: readonly OpKind[] = [
   'edit',
   'rescan',
   'remove',
+  'unplug',
+  'watch',
 ];
 
 /** One line per operation, for logs and reports. */

@@ -97,6 +97,8 @@ const RUN_DEADLINE_MS = 45_000;
 const BLOCKED_DEADLINE_MS = 6_000;
 /** How long a short command (pause, cache add…) may take. */
 const SHORT_DEADLINE_MS = 30_000;
+/** How long `albumen serve` may take to follow watched changes by itself. */
+const WATCH_FOLLOW_MS = 10_000;
 /** How long a render host may outlive its owner. */
 const HOST_GRACE_MS = 5_000;
 
@@ -119,6 +121,8 @@ export class FaultWorld {
   /** Entry path (by root) → the image id it must keep: a moved or renamed photo. */
   private readonly keepsId = new Map<string, Map<string, number>>();
   private added = 0;
+  /** Folder sources whose root is away now (renamed: an unplugged drive), with their image count. */
+  private readonly unplugged = new Map<string, number>();
 
   constructor(o: WorldOptions) {
     this.o = o;
@@ -355,7 +359,150 @@ export class FaultWorld {
       }
       case 'disk':
         return this.disk(a.fault, a.on);
+      case 'edit':
+        return this.editSource(a.collection, a.change, a.pick);
+      case 'unplug':
+        return this.unplug(a.collection, a.on);
     }
+  }
+
+  /** Where an unplugged source's folder waits to come back. */
+  private static away(path: string): string {
+    return `${path} (unplugged)`;
+  }
+
+  /**
+   * A folder collection's root goes away (renamed, as an unplugged drive looks)
+   * or comes back. While away, nothing of it may be removed from the library.
+   */
+  private unplug(collection: number, on: boolean): string {
+    const folders = this.sources.filter((s) => this.unplugged.has(s.path) || isFolder(s.path));
+    const s = folders[collection % Math.max(1, folders.length)];
+    if (!s) return 'unplug: no folder collection';
+    if (this.unplugged.has(s.path) === on) return `${s.name} already ${on ? 'away' : 'back'}`;
+    if (on) {
+      const id = this.collectionIdOf(s.path);
+      const images = id === undefined ? -1 : this.read((st) => st.images.idsOf(id).length);
+      renameSync(s.path, FaultWorld.away(s.path));
+      this.unplugged.set(s.path, images);
+      bump(this.figures.faults, 'root away');
+      return `${s.name} unplugged`;
+    }
+    renameSync(FaultWorld.away(s.path), s.path);
+    this.unplugged.delete(s.path);
+    return `${s.name} plugged back`;
+  }
+
+  /**
+   * While a collection's root is away: every image it had is still there (none
+   * gone or removed), and none of its jobs failed for it.
+   */
+  private offlineKeepsAll(): string[] {
+    const problems: string[] = [];
+    for (const [path, images] of this.unplugged) {
+      const id = this.collectionIdOf(path);
+      if (id === undefined) continue; // removed by the user, or never imported
+      this.figures.invariantsChecked += 2;
+      const now = this.read((st) => st.images.idsOf(id).length);
+      if (images >= 0 && now < images) {
+        problems.push(`${basename(path)} is away: it had ${images} images and has ${now}`);
+      }
+      for (const j of this.jobs()) {
+        if (j.collectionId === id && j.status === 'failed') {
+          problems.push(
+            `${basename(path)} is away: its job ${j.id} failed (${j.error?.code ?? '?'}: ${j.error?.message ?? ''}) instead of waiting`,
+          );
+        }
+      }
+    }
+    return problems;
+  }
+
+  /**
+   * `albumen serve` watches while photos change and roots go and come. Unless
+   * it is killed, the library must then follow the disk by itself — no rescan
+   * asked for — within WATCH_FOLLOW_MS, before it is stopped with SIGINT.
+   */
+  private async watchSession(op: { during: Timed[]; kill: boolean }): Promise<string> {
+    const p = new CliProcess(['serve', '--port', '0', ...this.base], {});
+    const hard = setTimeout(() => p.kill(), RUN_DEADLINE_MS + 15_000);
+    const notes: string[] = [];
+    try {
+      const t0 = Date.now();
+      while (p.alive && !p.stdout.includes('http://') && Date.now() - t0 < SHORT_DEADLINE_MS) {
+        await sleep(50);
+      }
+      if (!p.alive || !p.stdout.includes('http://')) {
+        p.kill();
+        await p.exited;
+        await this.reap(p);
+        if (!this.anyDiskFault())
+          this.extraProblems.push(`albumen serve did not start: ${firstLine(p.stderr)}`);
+        this.cleanEnd = false;
+        return `serve did not start (${firstLine(p.stderr)})`;
+      }
+      const started = Date.now();
+      for (const t of op.during) {
+        const wait = started + t.atMs - Date.now();
+        if (wait > 0) await Promise.race([sleep(wait), p.exited]);
+        if (!p.alive) break;
+        notes.push(await this.act(t.action, p));
+      }
+      if (op.kill) {
+        p.kill();
+        await p.exited;
+        await this.reap(p);
+        bump(this.figures.faults, 'kill of albumen serve');
+        this.cleanEnd = false;
+        return ['killed', ...notes].join('; ');
+      }
+      let follow = 'not checked (a disk fault may hold it up)';
+      if (!this.mayBlock() && p.alive) {
+        const t1 = Date.now();
+        let left = await this.notFollowed();
+        while (left.length && p.alive && Date.now() - t1 < WATCH_FOLLOW_MS) {
+          await sleep(200);
+          left = await this.notFollowed();
+        }
+        if (left.length) {
+          this.extraProblems.push(
+            `albumen serve did not follow the disk within ${WATCH_FOLLOW_MS} ms: ${left.join('; ')}`,
+          );
+        }
+        follow = `followed in ${Date.now() - t1} ms`;
+        bump(this.figures.operations, 'watched changes followed');
+      }
+      p.interrupt();
+      const exit = await p.exited;
+      await this.reap(p);
+      this.cleanEnd = exit.code === 0;
+      if (exit.code !== 0 && !p.killedByTest && !this.anyDiskFault()) {
+        this.extraProblems.push(
+          `albumen serve stopped with ${exit.signal ?? `exit ${exit.code}`}: ${firstLine(p.stderr)}`,
+        );
+      }
+      return [`${follow}; stopped (${exit.signal ?? `exit ${exit.code}`})`, ...notes].join('; ');
+    } finally {
+      clearTimeout(hard);
+    }
+  }
+
+  /**
+   * What keeps the library from following the disk now: a folder collection
+   * whose images differ from its files, or an unfinished job of a collection
+   * that is there (one whose root is away waits, as it must).
+   */
+  private async notFollowed(): Promise<string[]> {
+    const problems = await this.libraryFollowsDisk();
+    const away = new Set(
+      [...this.unplugged.keys()].map((p) => this.collectionIdOf(p)).filter((x) => x !== undefined),
+    );
+    for (const j of this.jobs()) {
+      if (!isTerminal(j.status) && !away.has(j.collectionId)) {
+        problems.push(`job ${j.id} is ${j.status}`);
+      }
+    }
+    return problems;
   }
 
   private deleteOutputs(pick: number, count: number): string {
@@ -465,6 +612,10 @@ export class FaultWorld {
         if (!op.crashAt) return this.short(['remove', String(id)]);
         return this.processing(['remove', String(id)], op);
       }
+      case 'unplug':
+        return this.unplug(op.collection, op.on);
+      case 'watch':
+        return this.watchSession(op);
     }
   }
 
@@ -492,9 +643,10 @@ export class FaultWorld {
     change: SourceChange,
     pick: number,
   ): Promise<string> {
-    const folders = this.sources.filter((s) => isFolder(s.path));
-    const s = folders[collection % folders.length];
+    const folders = this.sources.filter((s) => this.unplugged.has(s.path) || isFolder(s.path));
+    const s = folders[collection % Math.max(1, folders.length)];
     if (!s) return 'edit: no folder collection';
+    if (this.unplugged.has(s.path)) return `edit ${s.name}: it is unplugged`;
     const valid = this.valid.get(s.path)!;
     const keeps = this.keepsId.get(s.path) ?? new Map<string, number>();
     this.keepsId.set(s.path, keeps);
@@ -543,7 +695,7 @@ export class FaultWorld {
   private async libraryFollowsDisk(): Promise<string[]> {
     const problems: string[] = [];
     for (const s of this.sources) {
-      if (!isFolder(s.path)) continue;
+      if (this.unplugged.has(s.path) || !isFolder(s.path)) continue;
       const id = this.collectionIdOf(s.path);
       if (id === undefined) continue;
       const onDisk: string[] = [];
@@ -594,6 +746,7 @@ export class FaultWorld {
   /** Inspects the data folder; returns the step's problems (known issues taken out). */
   check(opts: { final?: boolean } = {}): string[] {
     let problems: string[] = this.extraProblems.splice(0);
+    problems.push(...this.offlineKeepsAll());
     // SQLite cannot even open a WAL database on a full disk (it makes its -shm
     // file): no process runs now, so the filler steps aside for the inspection.
     const refill = this.faults['data-full'] && this.sb.dataVolume;
@@ -636,6 +789,15 @@ export class FaultWorld {
    */
   async finish(): Promise<string> {
     const notes: string[] = [];
+    for (const path of [...this.unplugged.keys()]) {
+      const i = this.sources.filter((s) => this.unplugged.has(s.path) || isFolder(s.path));
+      notes.push(
+        this.unplug(
+          i.findIndex((s) => s.path === path),
+          false,
+        ),
+      );
+    }
     for (const f of ['cache-readonly', 'cache-full', 'data-full'] as const) {
       if (this.faults[f]) notes.push(this.disk(f, false));
     }
