@@ -27,7 +27,11 @@ function collectionMenu(c: CollectionView): MenuItem[] {
       id: 'watch',
       label: 'Watch for changes',
       checked: watched,
-      hint: watched ? watch.text : 'Changes show up after a rescan',
+      hint: !watched
+        ? 'Changes show up after a rescan'
+        : c.watchState === 'polling'
+          ? watch.title
+          : 'Changes on disk show up by themselves',
       onSelect: () => void setCollectionWatch(c.id, !watched),
     },
     {
