@@ -8,7 +8,7 @@
  * store after each step.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { walkCollection } from '../library/walk.ts';
 import { photoJpeg } from '../test-support/fixtures.ts';
@@ -823,7 +823,7 @@ export class FaultWorld {
       });
       this.extraProblems.push(
         j.paused
-          ? `job ${j.id} is paused (${j.pauseReason ?? 'user'}) after the final run`
+          ? `job ${j.id} is paused (${j.pauseReason ?? 'user'}: ${j.pauseDetail ?? ''}) after the final run; log: ${this.logTail(/offline|reachable|empty|not a folder|waits/)}`
           : `job ${j.id} is ${j.status} with ${pending} pending items after the final run: albumen run exited with work left`,
       );
       if (j.paused) notes.push(await this.short(['resume', String(j.id)]));
@@ -831,6 +831,21 @@ export class FaultWorld {
     if (left.length) notes.push(`second final run: ${await this.processing(['run'], {})}`);
     this.extraProblems.push(...(await this.libraryFollowsDisk()));
     return notes.join('; ');
+  }
+
+  /** The last lines of the data folder's log that match `re` (for a problem's context). */
+  private logTail(re: RegExp, n = 6): string {
+    try {
+      const lines = readFileSync(join(this.sb.dataDir, 'albumen.log'), 'utf8').split('\n');
+      return (
+        lines
+          .filter((l) => re.test(l))
+          .slice(-n)
+          .join(' | ') || 'nothing'
+      );
+    } catch {
+      return 'no log';
+    }
   }
 
   record(i: number | 'final', op: string, outcome: string): void {
