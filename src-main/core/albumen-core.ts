@@ -71,6 +71,8 @@ export interface CoreParts {
   spaceCheckMs?: number;
   /** Watch folder collections for changes while processing (default true). */
   watch?: boolean;
+  /** Tells a network file system, which cannot be watched (default: by statfs). */
+  remoteFileSystem?: (path: string) => Promise<string | null>;
   /** Quiet time after a change on disk before the rescan (default 400 ms). */
   watchDebounceMs?: number;
   /** Free space a disk keeps before its cache folder counts as full. */
@@ -361,7 +363,11 @@ export class AlbumenCore {
           );
         },
       },
-      { excluded: this.ownFolders(), debounceMs: this.parts.watchDebounceMs },
+      {
+        excluded: this.ownFolders(),
+        debounceMs: this.parts.watchDebounceMs,
+        ...(this.parts.remoteFileSystem ? { remoteFileSystem: this.parts.remoteFileSystem } : {}),
+      },
     );
     // What changed while nothing watched: every watched collection is walked
     // again once its watcher is ready (cheap when nothing changed: unchanged

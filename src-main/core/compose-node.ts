@@ -23,6 +23,8 @@ export interface NodeCoreOptions {
   /** Watch folder collections while processing (the app and `serve`; not one-off CLI runs). */
   watch?: boolean;
   watchDebounceMs?: number;
+  /** Tells a network file system (tests stand in for a network drive, which cannot run here). */
+  remoteFileSystem?: (path: string) => Promise<string | null>;
 }
 
 /**
@@ -40,6 +42,7 @@ export function openNodeCore(o: NodeCoreOptions): AlbumenCore {
     minFreeBytes: o.minFreeBytes,
     watch: o.watch ?? false,
     watchDebounceMs: o.watchDebounceMs,
+    ...(o.remoteFileSystem ? { remoteFileSystem: o.remoteFileSystem } : {}),
     crash: crashHookFrom(process.env.ALBUMEN_CRASH_AT, () => process.kill(process.pid, 'SIGKILL')),
     createPool: (threads) =>
       new RenderPool({

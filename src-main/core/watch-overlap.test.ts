@@ -166,6 +166,34 @@ describe('watch settings', () => {
     }
   }, 60_000);
 
+  it('rescans a folder on a network drive instead of watching it, and says so', async () => {
+    const root = tempDir();
+    const a = join(root, 'on the NAS');
+    await writePhotos(a, 2, { width: 320, height: 240 });
+    const dataDir = join(root, 'data');
+    let core = openCore(dataDir);
+    const id = (await importAndWait(core, a)).collectionId;
+    await core.close();
+    writeFileSync(join(a, 'added meanwhile.jpg'), await photoJpeg(300, 200));
+    // A network file system (NFS, SMB…) cannot be mounted here: statfs's answer stands in.
+    core = openCore(dataDir, { remoteFileSystem: (p) => Promise.resolve(p === a ? 'NFS' : null) });
+    try {
+      await core.start();
+      await until('polled', () => core.watchState(id).state === 'polling', 5000);
+      expect(core.watchState(id).detail).toBe(
+        'on a network drive (NFS), whose changes make no events; rescanned every 5 minutes',
+      );
+      // Walked at once, since changes may have been missed.
+      await until(
+        'walked',
+        () => core.allImages(id).some((i) => i.entryPath === 'added meanwhile.jpg'),
+        5000,
+      );
+    } finally {
+      await core.close();
+    }
+  }, 60_000);
+
   it('rescans watched collections at start, and none when watching is off library-wide', async () => {
     const root = tempDir();
     const dataDir = join(root, 'data');

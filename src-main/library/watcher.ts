@@ -47,6 +47,8 @@ export interface WatchOptions {
   stableMs?: number;
   /** Paths never watched (Albumen's data and cache folders). */
   excluded?: readonly string[];
+  /** Tells a network file system (default: by statfs; tests stand in for a network drive). */
+  remoteFileSystem?: (path: string) => Promise<string | null>;
 }
 
 export interface WatchEvents {
@@ -78,6 +80,7 @@ export class CollectionWatcher {
       maxWaitMs: opts.maxWaitMs ?? 1500,
       stableMs: opts.stableMs ?? 500,
       excluded: opts.excluded ?? [],
+      remoteFileSystem: opts.remoteFileSystem ?? remoteFileSystem,
     };
   }
 
@@ -129,7 +132,7 @@ export class CollectionWatcher {
       this.events.failed(collectionId, reason);
     });
     this.watched.set(collectionId, entry);
-    void remoteFileSystem(root).then((kind) => {
+    void this.opts.remoteFileSystem(root).then((kind) => {
       if (!kind || this.watched.get(collectionId) !== entry) return;
       void this.unwatch(collectionId);
       this.events.failed(
