@@ -145,7 +145,9 @@ export function openSandbox(base: string, opts: { mount: boolean }): Sandbox {
         setReadOnly(m, false);
         unmount(m);
       }
-      rmSync(root, { recursive: true, force: true });
+      // ALBUMEN_FUZZ_KEEP=1 keeps each sequence's folders to look into afterwards.
+      if (process.env.ALBUMEN_FUZZ_KEEP) process.stdout.write(`kept ${root}\n`);
+      else rmSync(root, { recursive: true, force: true });
     },
   };
 }
