@@ -195,6 +195,11 @@ export class AlbumenCore {
         () => void this.resumeWhereRoom(),
         this.parts.spaceCheckMs ?? 2000,
       );
+      // An offline collection whose root is back goes on now, not at the first
+      // space check: a short `albumen run` would otherwise end with it waiting.
+      await this.bringBackOnline().catch((err: unknown) => {
+        this.logger.log('error', `bringing collections back online failed: ${String(err)}`);
+      });
       this.scheduler.start();
       this.startWatching();
       this.logger.log('info', `processing started with ${threads} render threads`);

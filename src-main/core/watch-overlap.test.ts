@@ -141,6 +141,37 @@ describe('watched collections go offline and come back by themselves', () => {
   );
 });
 
+describe('back online at start', () => {
+  it('resumes a collection whose root came back as processing starts, not at the first space check', async () => {
+    // Found by the fuzzer (seed 808, fourth sequence, with unplug and watch):
+    // a short `albumen run` or `rescan --wait` ended (exit 4) before the first
+    // space check, which alone brought collections back, so one never did.
+    const root = tempDir();
+    const a = join(root, 'photos');
+    await writePhotos(a, 2, { width: 320, height: 240 });
+    const dataDir = join(root, 'data');
+    const slow = { watch: false, spaceCheckMs: 60_000 };
+    let core = openCore(dataDir, slow);
+    const id = (await importAndWait(core, a)).collectionId;
+    renameSync(a, `${a} (away)`);
+    const [job] = core.rescan([id]);
+    await until('offline', () => core.job(job!.id)?.pauseReason === 'SOURCE_OFFLINE', 5000);
+    await core.close();
+
+    renameSync(`${a} (away)`, a);
+    core = openCore(dataDir, slow);
+    try {
+      await core.start();
+      expect(offlineSince(core, id)).toBeNull();
+      expect(core.job(job!.id)?.paused).toBe(false);
+      const [done] = await core.whenDone([job!.id]);
+      expect(done!.status).toBe('completed');
+    } finally {
+      await core.close();
+    }
+  }, 60_000);
+});
+
 describe('watch settings', () => {
   it('follows a collection only while it is watched, and walks it when watching is turned on', async () => {
     const root = tempDir();
