@@ -3,6 +3,7 @@
  *
  *   npm run fuzz -- --runs 50 [--seed S] [--length L] [--path P] [--ops import,run,…]
  *                   [--strict] [--no-mount] [--long-stops] [--replay FILE] [--verbose]
+ *                   [--no-shrink] [--no-minimize]
  *
  * Prints the seed first; on a failure, the shrunk sequence as JSON and the
  * seed and path that replay it (`--seed S --path P`, or `--replay` with the
@@ -36,6 +37,8 @@ const { values } = parseArgs({
     'time-limit': { type: 'string' },
     verbose: { type: 'boolean', default: false },
     'no-minimize': { type: 'boolean', default: false },
+    /** Report the first failing sequence as it is, with no shrinking (quick, for timing bugs). */
+    'no-shrink': { type: 'boolean', default: false },
   },
 });
 
@@ -79,14 +82,15 @@ try {
     say(`seed ${seed}${values.path ? ` path ${values.path}` : ''}`);
     let lastFailure: { ops: Op[]; problems: string[]; steps: string[] } | null = null;
     let shrinking = false;
+    const sequences = sequenceArb({
+      collections: sources.length,
+      kinds,
+      longStops: values['long-stops'],
+      minLength: Number(values['min-length']),
+      maxLength: Number(values.length),
+    });
     const property = fc.asyncProperty(
-      sequenceArb({
-        collections: sources.length,
-        kinds,
-        longStops: values['long-stops'],
-        minLength: Number(values['min-length']),
-        maxLength: Number(values.length),
-      }),
+      values['no-shrink'] ? fc.noShrink(sequences) : sequences,
       async (ops) => {
         const r = await runSequence(ops, {
           sources,
