@@ -21,7 +21,7 @@ import { SettingsStore, type SettingsPatch } from './settings-store.ts';
 import { LibraryError } from '../library/library-error.ts';
 import { CollectionWatcher } from '../library/watcher.ts';
 import { CacheService } from '../cache/cache.service.ts';
-import { isWithin, refuseOwnFolder } from '../library/collection-source.ts';
+import { isWithin, realOrResolved, refuseOwnFolder } from '../library/collection-source.ts';
 import {
   STAGES,
   type FailedItemView,
@@ -652,11 +652,17 @@ export class AlbumenCore {
         `${source.root} is being removed from the library; import it again once that is done`,
       );
     }
+    // Compared by real paths: a root reached through a link is where it really is.
     const folders =
       known || source.kind !== 'folder'
         ? []
-        : this.store.collections.list().filter((c) => c.kind === 'folder');
-    const outer = folders.find((c) => isWithin(source.root, c.root));
+        : await Promise.all(
+            this.store.collections
+              .list()
+              .filter((c) => c.kind === 'folder')
+              .map(async (c) => ({ ...c, real: await realOrResolved(c.root) })),
+          );
+    const outer = folders.find((c) => isWithin(source.root, c.real));
     if (outer) {
       const job = this.rescan([outer.id])[0]!;
       const note =
@@ -665,7 +671,17 @@ export class AlbumenCore {
       this.logger.log('info', `${note} as job ${job.id}`);
       return { job, note };
     }
-    const inner = folders.filter((c) => isWithin(c.root, source.root));
+    const inner = folders.filter((c) => isWithin(c.real, source.root));
+    const away = inner.filter((c) => c.offlineSince !== null);
+    if (away.length) {
+      // Its files cannot be seen now: taken in, they would look deleted.
+      throw new LibraryError(
+        'INVALID_INPUT',
+        `${source.root} contains the offline collection${away.length === 1 ? '' : 's'} ` +
+          `${away.map((c) => `“${c.name}” (${c.root})`).join(', ')}; bring ` +
+          `${away.length === 1 ? 'it' : 'them'} back online or remove ${away.length === 1 ? 'it' : 'them'} first`,
+      );
+    }
     let absorbed = 0;
     const job = this.store.transition((tx) => {
       const collection = tx.collections.upsert(
@@ -678,7 +694,7 @@ export class AlbumenCore {
         tx.now,
       );
       for (const c of inner) {
-        const prefix = relative(source.root, c.root).split(sep).join('/');
+        const prefix = relative(source.root, c.real).split(sep).join('/');
         absorbed += this.transitions.absorbCollection(tx, c.id, collection.id, prefix);
       }
       const placed = this.cache.placementFor(collection.id);

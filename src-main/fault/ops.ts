@@ -173,9 +173,9 @@ function watched(o: OpOptions): fc.Arbitrary<Timed[]> {
     { weight: 1, arbitrary: unplugAct(o) },
   );
   return fc
-    .array(fc.record({ atMs: fc.integer({ min: 500, max: 4000 }), action }), {
+    .array(fc.record({ atMs: fc.integer({ min: 300, max: 2500 }), action }), {
       minLength: 1,
-      maxLength: 5,
+      maxLength: 4,
     })
     .map((list) => [...list].sort((a, b) => a.atMs - b.atMs));
 }
@@ -323,7 +323,7 @@ export function opArb(o: OpOptions): fc.Arbitrary<Op> {
     },
     {
       kind: 'watch',
-      weight: 2,
+      weight: 1,
       arbitrary: fc.record({
         op: fc.constant('watch' as const),
         during: watched(o),

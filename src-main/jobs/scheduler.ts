@@ -550,35 +550,47 @@ export class Scheduler {
     if (!job.scanFinished) {
       const current = currentHashes(this.d.settings());
       // Every image this walk found (or moved here): the rest of the collection is gone.
-      const seen = new Set<number>();
-      try {
-        for await (const batch of this.d.library.walk(source, {
-          batchSize: SCAN_BATCH,
-          limits,
-          signal: this.abort.signal,
-          // Read at each scan: a cache folder added meanwhile is excluded too.
-          excluded: this.d.excludedRoots?.() ?? [],
-        })) {
-          if (!this.running) return;
-          const entries = await this.identify(collection, source, batch, seen);
-          if (!this.running) return;
-          for (const id of jobs.recordScanBatch(job.id, collection.id, entries, current)) {
-            seen.add(id);
+      let seen = new Set<number>();
+      // A walk that leaves images unseen is made once more before any of them
+      // counts as gone: a folder moved behind the walk (to a place it had
+      // passed) is found where it went, with its previews.
+      for (let pass = 1; pass <= 2; pass++) {
+        seen = new Set<number>();
+        try {
+          for await (const batch of this.d.library.walk(source, {
+            batchSize: SCAN_BATCH,
+            limits,
+            signal: this.abort.signal,
+            // Read at each scan: a cache folder added meanwhile is excluded too.
+            excluded: this.d.excludedRoots?.() ?? [],
+          })) {
+            if (!this.running) return;
+            const entries = await this.identify(collection, source, batch, seen);
+            if (!this.running) return;
+            for (const id of jobs.recordScanBatch(job.id, collection.id, entries, current)) {
+              seen.add(id);
+            }
+            this.d.events.jobChanged(job.id);
+            this.wake();
+            await this.probePending(job.id, source, limits);
+            if (!this.stillWanted(job.id)) return;
           }
-          this.d.events.jobChanged(job.id);
-          this.wake();
-          await this.probePending(job.id, source, limits);
-          if (!this.stillWanted(job.id)) return;
+        } catch (err) {
+          const failure = failureOf(err);
+          if (!failure || !this.running || err instanceof StoreFullError) throw err;
+          // A root that went away under the walk is offline, not a failed job.
+          if (await this.wentOffline(collection)) return;
+          this.d.log.log('warn', `job ${job.id}: ${collection.root}: ${failure.message}`);
+          jobs.failJob(job.id, failure);
+          return;
         }
-      } catch (err) {
-        const failure = failureOf(err);
-        if (!failure || !this.running || err instanceof StoreFullError) throw err;
-        this.d.log.log('warn', `job ${job.id}: ${collection.root}: ${failure.message}`);
-        jobs.failJob(job.id, failure);
-        return;
+        if (store.images.idsOf(collection.id).every((id) => seen.has(id))) break;
       }
       await this.probePending(job.id, source, limits);
       if (!this.stillWanted(job.id)) return;
+      // The root may have gone away under the walk (an unplugged drive: the walk
+      // then finds nothing): offline, and nothing of it is declared gone.
+      if (await this.wentOffline(collection)) return;
       jobs.finishScan(job.id, seen, job.walkRequests);
       this.d.events.filesQueued?.();
     } else {
@@ -615,6 +627,9 @@ export class Scheduler {
       if (!known && fingerprint) {
         for (const c of this.d.store.images.sameContent(e.size, fingerprint)) {
           if (seen.has(c.id) || claimed.has(c.id)) continue;
+          // A move or a rename keeps the file's time; a retouched copy of the same
+          // size (sampled blocks alike) does not, and must not take its previews.
+          if (c.mtimeMs !== Math.round(e.mtimeMs)) continue;
           if (c.goneAt !== null || (await this.sourceGone(c))) {
             movedFrom = c.id;
             claimed.add(c.id);

@@ -58,11 +58,14 @@ export async function detectSourceKind(path: string): Promise<CollectionSource> 
   const st = await stat(root).catch((err: unknown) => {
     throw LibraryError.from(failureFromFsError(err, root), err);
   });
-  refuseSystemRoot(await realOrResolved(root), root);
-  if (st.isDirectory()) return { kind: 'folder', root };
+  // The real path is the collection's root: a folder reached through a link is
+  // the same collection as the folder itself (never the same file twice).
+  const real = await realOrResolved(root);
+  refuseSystemRoot(real, root);
+  if (st.isDirectory()) return { kind: 'folder', root: real };
   if (st.isFile()) {
-    if (ARCHIVE_EXTENSIONS.has(extname(root).toLowerCase())) return { kind: 'archive', root };
-    if (await startsWithZipMagic(root)) return { kind: 'archive', root };
+    if (ARCHIVE_EXTENSIONS.has(extname(root).toLowerCase())) return { kind: 'archive', root: real };
+    if (await startsWithZipMagic(root)) return { kind: 'archive', root: real };
   }
   throw new LibraryError('UNSUPPORTED', `${root}: not a folder or a ZIP/CBZ archive`);
 }

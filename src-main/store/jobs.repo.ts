@@ -100,7 +100,9 @@ export class JobsRepo {
          WHERE id = ?`,
       ),
       anyWalking: db.prepare<[], { one: number }>(
-        'SELECT 1 AS one FROM jobs WHERE finished_at IS NULL AND scan_finished = 0 LIMIT 1',
+        // A paused walk (a user's pause, an offline collection) may wait for days:
+        // it does not hold back the deletion of other collections' gone images.
+        'SELECT 1 AS one FROM jobs WHERE finished_at IS NULL AND scan_finished = 0 AND paused = 0 LIMIT 1',
       ),
       runnable: all('WHERE finished_at IS NULL AND paused = 0 ORDER BY id'),
       unfinished: all('WHERE finished_at IS NULL ORDER BY id'),
