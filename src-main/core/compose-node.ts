@@ -4,7 +4,7 @@ import { SourceReader } from '../library/source-reader.ts';
 import { walkCollection } from '../library/walk.ts';
 import { probeEntry } from '../library/probe.ts';
 import { detectSourceKind } from '../library/collection-source.ts';
-import { crashHookFrom } from '../../src-shared/crash-points.ts';
+import { crashHookFrom, type CrashHook } from '../../src-shared/crash-points.ts';
 import { runtimeFiles } from './packaged-paths.ts';
 
 /** Options of a plain-Node core (CLI, browser host, tests). */
@@ -23,6 +23,8 @@ export interface NodeCoreOptions {
   /** Watch folder collections while processing (the app and `serve`; not one-off CLI runs). */
   watch?: boolean;
   watchDebounceMs?: number;
+  /** Called at each crash point (default: from ALBUMEN_CRASH_AT; tests act at a point instead). */
+  crash?: CrashHook;
   /** Tells a network file system (tests stand in for a network drive, which cannot run here). */
   remoteFileSystem?: (path: string) => Promise<string | null>;
 }
@@ -43,7 +45,9 @@ export function openNodeCore(o: NodeCoreOptions): AlbumenCore {
     watch: o.watch ?? false,
     watchDebounceMs: o.watchDebounceMs,
     ...(o.remoteFileSystem ? { remoteFileSystem: o.remoteFileSystem } : {}),
-    crash: crashHookFrom(process.env.ALBUMEN_CRASH_AT, () => process.kill(process.pid, 'SIGKILL')),
+    crash:
+      o.crash ??
+      crashHookFrom(process.env.ALBUMEN_CRASH_AT, () => process.kill(process.pid, 'SIGKILL')),
     createPool: (threads) =>
       new RenderPool({
         threads,

@@ -6,7 +6,16 @@
  * Real photos, real pool, real watcher.
  */
 import { describe, expect, it } from 'vitest';
-import { mkdirSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { openNodeCore, type NodeCoreOptions } from './compose-node.ts';
 import type { AlbumenCore } from './albumen-core.ts';
@@ -48,7 +57,7 @@ async function until(what: string, ok: () => boolean, ms: number): Promise<numbe
 /** Image id → its output files' identities (inode and mtime), for "kept, not remade". */
 function outputIdentity(core: AlbumenCore, collectionId: number): Map<string, string[]> {
   const m = new Map<string, string[]>();
-  for (const img of core.allImages(collectionId)) {
+  for (const img of core.allImages(collectionId, 10_000)) {
     m.set(
       `${img.id}`,
       core
@@ -309,6 +318,150 @@ describe('imports that overlap the library', () => {
       expect(sub.job.collectionId).toBe(done!.collectionId);
       await core.whenDone([sub.job.id]);
       expect(core.collections()).toHaveLength(1);
+    } finally {
+      await core.close();
+    }
+  }, 60_000);
+});
+
+describe('a walk that cannot be trusted declares nothing gone', () => {
+  /** A collection with photos in `b` behind `count` files in `a` (the walk takes a while). */
+  async function slowCollection(root: string, count: number) {
+    const c = join(root, 'C');
+    await writePhotos(join(c, 'b'), 3, { width: 320, height: 240 });
+    mkdirSync(join(c, 'a'));
+    // Empty files: walked like photos, failed at once by the scan (nothing to render).
+    for (let i = 0; i < count; i++) writeFileSync(join(c, 'a', `f${i}.jpg`), '');
+    return c;
+  }
+
+  /**
+   * Starts a rescan and calls `meanwhile` once its walk has recorded a batch
+   * (the files of `a` are touched first, so that the walk records each one).
+   */
+  async function rescanWith(core: AlbumenCore, c: string, id: number, meanwhile: () => void) {
+    const later = new Date(Date.now() + 60_000);
+    for (const f of readdirSync(join(c, 'a'))) utimesSync(join(c, 'a', f), later, later);
+    const [job] = core.rescan([id]);
+    await until('the walk under way', () => core.job(job!.id)!.stages.scan.total > 0, 10_000);
+    expect(core.job(job!.id)!.scanFinished).toBe(false);
+    meanwhile();
+    return job!.id;
+  }
+
+  it('makes a collection whose root went away under the walk offline, and keeps every image', async () => {
+    const root = tempDir();
+    const c = await slowCollection(root, 2000);
+    // The root goes away in the middle of the rescan's first batch: the walk
+    // then goes on over a tree that is not there (nothing left to probe).
+    let unplugAt = -1;
+    const core = openCore(join(root, 'data'), {
+      watch: false,
+      spaceCheckMs: 60_000,
+      crash: (point) => {
+        if (point === 'mid-scan-batch' && --unplugAt === 0) renameSync(c, `${c} (away)`);
+      },
+    });
+    try {
+      const id = (await importAndWait(core, c)).collectionId;
+      const before = outputIdentity(core, id);
+      unplugAt = 1;
+      const [job] = core.rescan([id]);
+      await until('offline', () => offlineSince(core, id) !== null, 10_000);
+      expect(core.job(job!.id)!.pauseReason).toBe('SOURCE_OFFLINE');
+      expect(outputIdentity(core, id)).toEqual(before);
+      expect(core.allImages(id, 10_000)).toHaveLength(2003);
+      expect(core.checkInvariants()).toEqual([]);
+    } finally {
+      await core.close();
+    }
+  }, 120_000);
+
+  it('finds a folder moved behind the walk where it went, with its previews', async () => {
+    const root = tempDir();
+    const c = await slowCollection(root, 4000);
+    const core = openCore(join(root, 'data'), { watch: false, spaceCheckMs: 60_000 });
+    try {
+      const id = (await importAndWait(core, c)).collectionId;
+      const ids = new Map(core.allImages(id, 10_000).map((i) => [i.entryPath, i.id]));
+      const before = outputIdentity(core, id);
+      const jobId = await rescanWith(core, c, id, () => {
+        // '0' sorts before 'a': the walk has passed where the folder goes.
+        mkdirSync(join(c, '0'));
+        renameSync(join(c, 'b'), join(c, '0', 'b'));
+      });
+      const [done] = await core.whenDone([jobId]);
+      for (const n of [1, 2, 3]) {
+        const img = core.allImages(id, 10_000).find((i) => i.entryPath === `0/b/photo${n}.jpg`);
+        expect(img?.id).toBe(ids.get(`b/photo${n}.jpg`));
+        expect(outputIdentity(core, id).get(`${img!.id}`)).toEqual(before.get(`${img!.id}`));
+      }
+      expect(done!.stages.thumbnail.total).toBe(0); // nothing made again
+    } finally {
+      await core.close();
+    }
+  }, 120_000);
+
+  it('does not give a retouched copy of the same size the previews of the original it replaced', async () => {
+    const root = tempDir();
+    const s = join(root, 'S');
+    mkdirSync(s);
+    // Uncompressed and the same size: the sampled blocks cannot tell them apart.
+    const w = 600;
+    const plain = Buffer.alloc(w * w * 3, 128);
+    const retouched = Buffer.from(plain);
+    // Rows 100–150: clear of the three sampled blocks (start, middle, end).
+    for (let y = 100; y < 150; y++) retouched.fill(0, (y * w + 250) * 3, (y * w + 350) * 3);
+    const sharp = (await import('sharp')).default;
+    const tiff = (raw: Buffer) =>
+      sharp(raw, { raw: { width: w, height: w, channels: 3 } })
+        .tiff({ compression: 'none' })
+        .toBuffer();
+    writeFileSync(join(s, 'a.tif'), await tiff(plain));
+    const core = openCore(join(root, 'data'), { watch: false });
+    try {
+      const id = (await importAndWait(core, s)).collectionId;
+      const original = core.allImages(id)[0]!;
+      writeFileSync(join(s, 'final.tif'), await tiff(retouched));
+      unlinkSync(join(s, 'a.tif'));
+      const [job] = core.rescan([id]);
+      const [done] = await core.whenDone([job!.id]);
+      const final = core.allImages(id).find((i) => i.entryPath === 'final.tif')!;
+      expect(final.id).not.toBe(original.id);
+      expect(done!.stages.thumbnail.done).toBe(1);
+    } finally {
+      await core.close();
+    }
+  }, 60_000);
+});
+
+describe('overlaps are judged by real paths', () => {
+  it('takes a folder reached through a link for the collection it is, and refuses to take in an offline one', async () => {
+    const root = tempDir();
+    const a = join(root, 'A');
+    await writePhotos(a, 2, { width: 320, height: 240 });
+    const { symlinkSync } = await import('node:fs');
+    symlinkSync(a, join(root, 'link to A'));
+    const core = openCore(join(root, 'data'), { watch: false });
+    try {
+      const id = (await importAndWait(core, a)).collectionId;
+      const again = await core.importWithNote(join(root, 'link to A'));
+      expect(again.job.collectionId).toBe(id);
+      expect(again.note).toBe(`${a} is already in the library; rescanning it`);
+      await core.whenDone([again.job.id]);
+
+      // An offline collection inside a folder being imported: its files would look deleted.
+      const inner = join(root, 'P', 'drive');
+      await writePhotos(inner, 1, { width: 320, height: 240 });
+      const innerId = (await importAndWait(core, inner)).collectionId;
+      renameSync(inner, `${inner} (away)`);
+      const [j] = core.rescan([innerId]);
+      await until('offline', () => offlineSince(core, innerId) !== null, 5000);
+      await expect(core.importWithNote(join(root, 'P'))).rejects.toThrow(
+        /contains the offline collection “drive”.*bring it back online or remove it first/,
+      );
+      expect(core.collection(innerId)).toBeDefined();
+      expect(core.job(j!.id)!.pauseReason).toBe('SOURCE_OFFLINE');
     } finally {
       await core.close();
     }
