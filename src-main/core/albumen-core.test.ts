@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import sharp from 'sharp';
 import { openNodeCore } from './compose-node.ts';
 import type { AlbumenCore } from './albumen-core.ts';
 import { useTempDir } from '../test-support/temp-dir.ts';
+import { filesBelow, importAndWait } from '../test-support/library-state.ts';
 import {
   patchZipNames,
   photoJpeg,
@@ -15,14 +16,6 @@ import {
 import { STAGES, type JobView } from '../../src-shared/domain.ts';
 
 const tempDir = useTempDir('albumen-core-');
-
-/** Every file below `dir`, relative, sorted. */
-function filesBelow(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return (readdirSync(dir, { recursive: true }) as string[])
-    .filter((f) => statSync(join(dir, f)).isFile())
-    .sort();
-}
 
 async function withCore<T>(
   dataDir: string,
@@ -35,13 +28,6 @@ async function withCore<T>(
   } finally {
     await core.close();
   }
-}
-
-async function importAndWait(core: AlbumenCore, path: string): Promise<JobView> {
-  const job = await core.importPath(path);
-  await core.start();
-  const [done] = await core.whenDone([job.id]);
-  return done!;
 }
 
 function expectCountersEqualItems(core: AlbumenCore): void {

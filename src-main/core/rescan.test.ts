@@ -4,69 +4,15 @@
  * photos through the real pool, and keeps every finished preview it can.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openNodeCore } from './compose-node.ts';
 import { Store } from '../store/store.ts';
-import type { AlbumenCore } from './albumen-core.ts';
 import { useTempDir } from '../test-support/temp-dir.ts';
 import { photoJpeg, writePhotos } from '../test-support/fixtures.ts';
-import type { JobView } from '../../src-shared/domain.ts';
+import { filesBelow, importAndWait, snapshot, until } from '../test-support/library-state.ts';
 
 const tempDir = useTempDir('albumen-rescan-');
-
-async function importAndWait(core: AlbumenCore, path: string): Promise<JobView> {
-  const job = await core.importPath(path);
-  await core.start();
-  const [done] = await core.whenDone([job.id]);
-  return done!;
-}
-
-/** Waits until `ok()`, failing with `what` past `ms`; resolves with the time it took. */
-async function until(what: string, ok: () => boolean, ms: number): Promise<number> {
-  const t0 = Date.now();
-  while (!ok()) {
-    expect(Date.now() - t0, what).toBeLessThan(ms);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return Date.now() - t0;
-}
-
-/** Every file below `dir`, relative, sorted. */
-function filesBelow(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return (readdirSync(dir, { recursive: true }) as string[])
-    .filter((f) => statSync(join(dir, f)).isFile())
-    .sort();
-}
-
-/** entry path → image id, and image id → identity of each output file (inode, mtime). */
-function snapshot(core: AlbumenCore, collectionId: number) {
-  const byPath = new Map<string, number>();
-  const files = new Map<number, string[]>();
-  for (const img of core.allImages(collectionId)) {
-    byPath.set(img.entryPath, img.id);
-    files.set(
-      img.id,
-      core
-        .outputsOf(img.id)
-        .map((o) => {
-          const st = statSync(o.path);
-          return `${o.variant}:${st.ino}:${st.mtimeMs}`;
-        })
-        .sort(),
-    );
-  }
-  return { byPath, files };
-}
 
 describe('rescan', () => {
   it('follows adds, deletes, edits, moves and renames, keeping the previews of moved photos', async () => {
