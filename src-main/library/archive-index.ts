@@ -339,6 +339,16 @@ export function entryLimitFailure(entry: Entry, limits: InputLimits): Failure | 
   return null;
 }
 
+/**
+ * What identifies an entry's content: its size and the CRC-32 the archive
+ * records for it, read from the central directory (nothing is inflated). The
+ * walk has it for every entry at no cost, so an archive entry is compared by
+ * it rather than by its DOS time (which tools rewrite freely).
+ */
+export function archiveFingerprint(entry: Entry): string {
+  return `z${entry.uncompressedSize.toString(36)}:${entry.crc32.toString(16)}`;
+}
+
 /** The entry's modification time in ms (extended timestamp if present, else its DOS date). */
 export function entryMtimeMs(entry: Entry): number {
   const ms = entry.getLastModDate().getTime();

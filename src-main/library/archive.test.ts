@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS } from '../../src-shared/settings.ts';
 import type { InputLimits } from '../../src-shared/settings.ts';
 import type { CollectionSource } from './collection-source.ts';
 import { LibraryError } from './library-error.ts';
+import { SourceReader } from './source-reader.ts';
 import { jpeg, markEncrypted, renameEntry, tempDir, zipOf } from './test-fixtures.ts';
 import type { ZipSpec } from './test-fixtures.ts';
 import { walkCollection } from './walk.ts';
@@ -69,6 +71,28 @@ describe('walkCollection over archives', () => {
     expect(entry?.size).toBe(photo.length);
     expect(Math.abs((entry?.mtimeMs ?? 0) - mtime.getTime())).toBeLessThanOrEqual(2000);
   });
+
+  it(
+    'gives each entry its size and CRC-32 as its fingerprint, as the reader does',
+    HANG,
+    async () => {
+      const other = await jpeg(24, 8);
+      const source = await archive('crc.zip', [
+        { name: 'a.jpg', data: photo },
+        { name: 'b.jpg', data: other, compress: false },
+      ]);
+      const entries = await walkAll(source);
+      expect(entries.map((e) => e.fingerprint)).toEqual(
+        [photo, other].map((d) => `z${d.length.toString(36)}:${crc32(d).toString(16)}`),
+      );
+      const reader = new SourceReader();
+      try {
+        expect(await reader.fingerprint(source, 'b.jpg')).toBe(entries[1]?.fingerprint);
+      } finally {
+        await reader.close();
+      }
+    },
+  );
 
   it(
     'fails entries with dangerous names one by one, with unique escaped labels',

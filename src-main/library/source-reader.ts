@@ -8,7 +8,13 @@ import type { RenderInput } from '../../src-shared/render-task.ts';
 import { DEFAULT_SETTINGS } from '../../src-shared/settings.ts';
 import type { InputLimits } from '../../src-shared/settings.ts';
 import type { ArchiveItem } from './archive-index.ts';
-import { archiveItems, entryLimitFailure, fileIdentity, openZip } from './archive-index.ts';
+import {
+  archiveFingerprint,
+  archiveItems,
+  entryLimitFailure,
+  fileIdentity,
+  openZip,
+} from './archive-index.ts';
 import { isWithin, type CollectionSource } from './collection-source.ts';
 import {
   LibraryError,
@@ -175,9 +181,7 @@ export class SourceReader {
   async fingerprint(source: CollectionSource, entryPath: string): Promise<string> {
     if (source.kind === 'archive') {
       return this.#withEntry(source, entryPath, (_zip, item) =>
-        Promise.resolve(
-          `z${item.entry.uncompressedSize.toString(36)}:${item.entry.crc32.toString(16)}`,
-        ),
+        Promise.resolve(archiveFingerprint(item.entry)),
       );
     }
     const { handle, stats } = await openRegularFile(this.resolveFile(source, entryPath), 'file');

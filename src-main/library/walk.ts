@@ -3,7 +3,13 @@ import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import type { Failure } from '../../src-shared/domain.ts';
 import type { InputLimits } from '../../src-shared/settings.ts';
-import { archiveItems, entryLimitFailure, entryMtimeMs, openZip } from './archive-index.ts';
+import {
+  archiveFingerprint,
+  archiveItems,
+  entryLimitFailure,
+  entryMtimeMs,
+  openZip,
+} from './archive-index.ts';
 import {
   SYSTEM_ROOTS,
   isWithin,
@@ -39,6 +45,12 @@ export interface WalkEntry {
   size: number;
   mtimeMs: number;
   failure: Failure | null;
+  /**
+   * What identifies the content, when the walk knows it at no cost: an archive
+   * entry's size and CRC-32 (see `archiveFingerprint`). Absent for a file,
+   * whose fingerprint means reading it.
+   */
+  fingerprint?: string;
 }
 
 export interface WalkOptions {
@@ -105,6 +117,7 @@ async function* walkArchive(root: string, opts: WalkOptions): AsyncGenerator<Wal
         size: item.entry.uncompressedSize,
         mtimeMs: entryMtimeMs(item.entry),
         failure: item.failure ?? entryLimitFailure(item.entry, opts.limits),
+        fingerprint: archiveFingerprint(item.entry),
       };
     }
   } finally {
