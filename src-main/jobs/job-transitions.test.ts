@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { Store } from '../store/store.ts';
 import type { RenderUnit, ScannedEntry } from '../store/rows.ts';
-import { JobTransitions } from './job-transitions.ts';
+import { JobTransitions, isUnchanged } from './job-transitions.ts';
 import { useTempDir } from '../test-support/temp-dir.ts';
 
 const tempDir = useTempDir();
@@ -321,6 +321,48 @@ describe('JobTransitions', () => {
     expect(store.jobs.get(job.id)?.status).toBe('completed');
     expect(store.outputs.ofImage(img.id).map((o) => o.sourceVersion)).toEqual([2, 2]);
     expect(store.diagnostics.counterDrift()).toEqual([]);
+  });
+
+  it('tells an archive entry by its CRC, a file by its time', () => {
+    const known = { size: 10, mtimeMs: 5000, fingerprint: 'za:1' };
+    const same = { size: 10, mtimeMs: 5000, fingerprint: 'za:1' };
+    // An archive entry: a new DOS time on the same bytes is no change…
+    expect(isUnchanged('archive', known, { ...same, mtimeMs: 9000.4 })).toBe(true);
+    // …and other bytes are one, whatever the size and time say.
+    expect(isUnchanged('archive', known, { ...same, fingerprint: 'za:2' })).toBe(false);
+    expect(isUnchanged('archive', known, { ...same, size: 11 })).toBe(false);
+    // Recorded without a fingerprint (an older library): compared by time.
+    expect(isUnchanged('archive', { ...known, fingerprint: null }, same)).toBe(true);
+    expect(isUnchanged('archive', { ...known, fingerprint: null }, { ...same, mtimeMs: 1 })).toBe(
+      false,
+    );
+    // A file: by size and time (its fingerprint is only read when those differ).
+    expect(isUnchanged('folder', known, { ...same, fingerprint: 'other' })).toBe(true);
+    expect(isUnchanged('folder', known, { ...same, mtimeMs: 5000.4 })).toBe(true);
+    expect(isUnchanged('folder', known, { ...same, mtimeMs: 9000 })).toBe(false);
+  });
+
+  it('moves an image that could not be read without asking for its previews', () => {
+    const { store, jobs, col } = setup();
+    const job = jobs.createJob(col.id);
+    jobs.markStarted(job.id);
+    const e = { ...entries(1)[0]!, fingerprint: 'f1' };
+    const [id] = jobs.recordScanBatch(job.id, col.id, [e], H);
+    jobs.completeScanItems(
+      job.id,
+      jobs.claimScanItems(job.id, 10).map((w) => ({
+        work: w,
+        outcome: { ok: false as const, code: 'CORRUPT' as const, message: 'not a JPEG' },
+      })),
+    );
+    jobs.finishScan(job.id, new Set([id!]));
+    const second = jobs.createJob(col.id);
+    jobs.markStarted(second.id);
+    jobs.recordScanBatch(second.id, col.id, [{ ...e, entryPath: 'moved.jpg', movedFrom: id }], H);
+    expect(store.images.byPath(col.id, 'moved.jpg')?.id).toBe(id);
+    // Its verdict moves with it: not read again, and no preview of it is tried.
+    const s = store.jobs.stages(second.id);
+    expect([s.scan.total, s.thumbnail.total, s.cache.total]).toEqual([0, 0, 0]);
   });
 
   it('walks once more when a rescan is asked for while the walk is under way', () => {

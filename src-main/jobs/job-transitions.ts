@@ -1,5 +1,6 @@
 import type { Store, Tx } from '../store/store.ts';
 import type {
+  ImageRow,
   InterruptedItem,
   JobRow,
   OutputRecord,
@@ -10,12 +11,38 @@ import type {
   Unreferenced,
 } from '../store/rows.ts';
 import type { ImageMeta } from '../store/images.repo.ts';
-import { VARIANTS, type Failure, type JobKind, type Variant } from '../../src-shared/domain.ts';
+import {
+  VARIANTS,
+  type CollectionKind,
+  type Failure,
+  type JobKind,
+  type Variant,
+} from '../../src-shared/domain.ts';
 import { isTerminal } from '../../src-shared/status.ts';
 import { noCrash, type CrashHook } from '../../src-shared/crash-points.ts';
 
 /** After this many suspect events (decoder crash, timeout) with an image in flight, it fails. */
 export const MAX_SUSPECT_EVENTS = 2;
+
+/**
+ * Whether a scanned entry is still the file the library has at that path. A
+ * file: the same size and modification time. An archive entry: the same size
+ * and CRC-32 (its fingerprint, which the walk reads from the central
+ * directory), whatever its DOS time says: a rewritten zip may stamp new times
+ * on the same bytes, or keep the time of changed ones. An archive image
+ * recorded without a fingerprint is compared by time, as before.
+ */
+export function isUnchanged(
+  kind: CollectionKind,
+  known: Pick<ImageRow, 'size' | 'mtimeMs' | 'fingerprint'>,
+  e: Pick<ScannedEntry, 'size' | 'mtimeMs' | 'fingerprint'>,
+): boolean {
+  if (known.size !== e.size) return false;
+  if (kind === 'archive' && known.fingerprint !== null && e.fingerprint) {
+    return known.fingerprint === e.fingerprint;
+  }
+  return known.mtimeMs === Math.round(e.mtimeMs);
+}
 
 /** What probing an image found: its header metadata, or why it is not usable. */
 export type ScanOutcome = ({ ok: true } & ImageMeta) | ({ ok: false } & Failure);
@@ -281,7 +308,7 @@ export class JobTransitions {
    * - a new path: a new image and its scan item, unless `movedFrom` names an
    *   image with the same content whose file is gone — that image moves here
    *   (same id, metadata and outputs; nothing is read or rendered again);
-   * - unchanged (same size and time): no item at all, unless an output made
+   * - unchanged (see `isUnchanged`): no item at all, unless an output made
    *   with the current settings (`current`, per variant) is missing;
    * - changed in place: a new version of the image; its outputs stay (and are
    *   shown) until their replacements are written; it is probed again.
@@ -295,7 +322,8 @@ export class JobTransitions {
   ): number[] {
     return this.store.transition((tx) => {
       const seen: number[] = [];
-      if (!tx.jobs.get(jobId)) return seen; // its collection was removed meanwhile
+      const kind = tx.collections.get(collectionId)?.kind;
+      if (!tx.jobs.get(jobId) || !kind) return seen; // its collection was removed meanwhile
       entries.forEach((e, i) => {
         if (i === entries.length >> 1) this.crash('mid-scan-batch');
         const mtime = Math.round(e.mtimeMs);
@@ -315,7 +343,7 @@ export class JobTransitions {
             })
           ) {
             seen.push(from.id);
-            this.addMissingRenders(tx, jobId, from, current);
+            this.keepUnchanged(tx, jobId, from, e, current);
             return;
           }
           const imageId = tx.images.insert(collectionId, e.entryPath, e.size, mtime, fingerprint);
@@ -331,9 +359,9 @@ export class JobTransitions {
           return;
         }
         seen.push(known.id);
-        const unchanged = known.size === e.size && known.mtimeMs === mtime;
-        if (unchanged) {
-          if (known.goneAt !== null)
+        if (isUnchanged(kind, known, e)) {
+          // Back from gone, or an archive entry with the same content and a new time.
+          if (known.goneAt !== null || known.mtimeMs !== mtime)
             tx.images.move(known.id, {
               collectionId,
               entryPath: e.entryPath,
@@ -343,15 +371,7 @@ export class JobTransitions {
           if (known.fingerprint === null && fingerprint !== null) {
             tx.images.setFingerprint(known.id, fingerprint);
           }
-          if (known.format) {
-            this.addMissingRenders(tx, jobId, known, current);
-          } else if (e.failure) {
-            tx.items.insert(jobId, 'scan', known.id, 'failed', e.failure, tx.now);
-          } else if (!tx.failures.failedStages(known.id).has('scan')) {
-            // Never read (or its read was interrupted): read it now. A file that
-            // failed before is not read again until it changes (or on retry).
-            tx.items.insert(jobId, 'scan', known.id, 'pending', null, tx.now);
-          }
+          this.keepUnchanged(tx, jobId, known, e, current);
           return;
         }
         tx.images.changed(known.id, e.size, mtime, fingerprint);
@@ -368,6 +388,29 @@ export class JobTransitions {
       });
       return seen;
     });
+  }
+
+  /**
+   * The work an image whose file is unchanged (or moved) still needs: the
+   * outputs missing for the current settings if it was read, else its read,
+   * unless it failed before (it is not read again until it changes, or on
+   * retry). An entry the walk found unusable records its failure.
+   */
+  private keepUnchanged(
+    tx: Tx,
+    jobId: number,
+    image: ImageRow,
+    e: ScannedEntry,
+    current: Record<Variant, string>,
+  ): void {
+    if (image.format) {
+      this.addMissingRenders(tx, jobId, image, current);
+    } else if (e.failure) {
+      tx.items.insert(jobId, 'scan', image.id, 'failed', e.failure, tx.now);
+    } else if (!tx.failures.failedStages(image.id).has('scan')) {
+      // Never read (or its read was interrupted): read it now.
+      tx.items.insert(jobId, 'scan', image.id, 'pending', null, tx.now);
+    }
   }
 
   /**

@@ -24,7 +24,12 @@ import type {
   ScanWork,
   Unreferenced,
 } from '../store/rows.ts';
-import type { JobTransitions, RenderOutcome, ScanOutcome } from './job-transitions.ts';
+import {
+  isUnchanged,
+  type JobTransitions,
+  type RenderOutcome,
+  type ScanOutcome,
+} from './job-transitions.ts';
 
 /** What a render pool gives back: a worker's result, or why the task never finished. */
 export type PoolOutcomeLike =
@@ -557,15 +562,20 @@ export class Scheduler {
       for (let pass = 1; pass <= 2; pass++) {
         seen = new Set<number>();
         try {
-          for await (const batch of this.d.library.walk(source, {
+          const walk = this.d.library.walk(source, {
             batchSize: SCAN_BATCH,
             limits,
             signal: this.abort.signal,
             // Read at each scan: a cache folder added meanwhile is excluded too.
             excluded: this.d.excludedRoots?.() ?? [],
-          })) {
+          });
+          // An archive is listed whole before its first entry comes anyway: taken whole
+          // here, its listing tells an entry renamed inside it from a copy (see identify).
+          const listing = source.kind === 'archive' ? await collect(walk) : null;
+          const listed = listing && new Set(listing.flatMap((b) => b.map((e) => e.entryPath)));
+          for await (const batch of listing ?? walk) {
             if (!this.running) return;
-            const entries = await this.identify(collection, source, batch, seen);
+            const entries = await this.identify(collection, source, batch, seen, listed);
             if (!this.running) return;
             for (const id of jobs.recordScanBatch(job.id, collection.id, entries, current)) {
               seen.add(id);
@@ -600,15 +610,18 @@ export class Scheduler {
 
   /**
    * Reads what the store needs to classify a batch without a transaction open:
-   * a fingerprint for each new or changed file (unchanged ones are not read),
-   * and for a new path, the image whose content it has and whose own file is
-   * gone (a move or a rename, maybe from another collection).
+   * a fingerprint for each new or changed file (unchanged ones are not read;
+   * an archive entry's comes with the walk), and for a new path, the image
+   * whose content it has and whose own file is gone (a move or a rename, maybe
+   * from another collection). `listed` holds every entry path of the archive
+   * being walked (null for a folder).
    */
   private async identify(
     collection: CollectionRow,
     source: CollectionSource,
     batch: readonly WalkEntry[],
     seen: ReadonlySet<number>,
+    listed: ReadonlySet<string> | null,
   ): Promise<ScannedEntry[]> {
     const claimed = new Set<number>();
     const out: ScannedEntry[] = [];
@@ -618,19 +631,21 @@ export class Scheduler {
         continue;
       }
       const known = this.d.store.images.byPath(collection.id, e.entryPath);
-      if (known && known.size === e.size && known.mtimeMs === Math.round(e.mtimeMs)) {
+      if (known && isUnchanged(collection.kind, known, e)) {
         out.push(e);
         continue;
       }
-      const fingerprint = await this.d.library.fingerprint(source, e.entryPath).catch(() => null);
+      const fingerprint =
+        e.fingerprint ?? (await this.d.library.fingerprint(source, e.entryPath).catch(() => null));
       let movedFrom: number | undefined;
       if (!known && fingerprint) {
         for (const c of this.d.store.images.sameContent(e.size, fingerprint)) {
           if (seen.has(c.id) || claimed.has(c.id)) continue;
           // A move or a rename keeps the file's time; a retouched copy of the same
           // size (sampled blocks alike) does not, and must not take its previews.
-          if (c.mtimeMs !== Math.round(e.mtimeMs)) continue;
-          if (c.goneAt !== null || (await this.sourceGone(c))) {
+          // (An archive entry's CRC covers its whole content.)
+          if (source.kind === 'folder' && c.mtimeMs !== Math.round(e.mtimeMs)) continue;
+          if (c.goneAt !== null || (await this.sourceGone(c, collection, listed))) {
             movedFrom = c.id;
             claimed.add(c.id);
             break;
@@ -642,8 +657,18 @@ export class Scheduler {
     return out;
   }
 
-  /** True when an image's file is no longer where the library has it (its root still is). */
-  private async sourceGone(image: ImageRow): Promise<boolean> {
+  /**
+   * True when an image's file is no longer where the library has it (its root
+   * still is). For an entry of the archive being walked, decided from the
+   * listing this walk read (`listed`): an entry whose name is still in it is
+   * copied, not moved. An entry of another archive is taken to be there.
+   */
+  private async sourceGone(
+    image: ImageRow,
+    walking: CollectionRow,
+    listed: ReadonlySet<string> | null,
+  ): Promise<boolean> {
+    if (image.collectionId === walking.id && listed) return !listed.has(image.entryPath);
     const c = this.d.store.collections.get(image.collectionId);
     if (!c || c.kind !== 'folder') return false;
     const rootThere = await stat(c.root).then(
@@ -775,6 +800,13 @@ async function fileHasSize(path: string, bytes: number): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** Every batch of a walk, in order. */
+async function collect<T>(batches: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const b of batches) all.push(b);
+  return all;
 }
 
 /** Maps with at most `limit` calls in flight, keeping the input order. */

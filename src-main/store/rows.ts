@@ -120,7 +120,10 @@ export interface ScannedEntry {
   size: number;
   mtimeMs: number;
   failure: Failure | null;
-  /** Known for files that are new or changed (see library/fingerprint.ts). */
+  /**
+   * Known for files that are new or changed, and for every archive entry (from
+   * the walk; see SourceReader.fingerprint).
+   */
   fingerprint?: string | null;
   /**
    * A new path whose content is that of this image, whose own file is gone: the
