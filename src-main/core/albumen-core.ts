@@ -645,12 +645,13 @@ export class AlbumenCore {
     await refuseOwnFolder(source.root, this.ownFolders());
     const folder = this.store.cacheFolders.list()[0];
     if (!folder) throw new Error('no cache folder');
-    const known = this.store.collections.byRoot(source.root);
+    let known = this.store.collections.byRoot(source.root);
     if (known?.removing) {
-      throw new LibraryError(
-        'INVALID_INPUT',
-        `${source.root} is being removed from the library; import it again once that is done`,
-      );
+      // A removal a dead process began: finished now (its files are deleted by
+      // the queue), and the folder comes in anew.
+      this.transitions.finishRemoval(known.id);
+      if (this.scheduler) void this.drainDeletions();
+      known = undefined;
     }
     // Compared by real paths: a root reached through a link is where it really is.
     const folders =

@@ -51,6 +51,17 @@ async function expectNoProblem(ops: Op[]): Promise<void> {
 const mounts = canMount();
 
 describe('fault-suite regressions', () => {
+  it('importing a collection whose removal a dead process began finishes the removal and imports it anew', async () => {
+    // Found by the fuzzer (seed 808, eleventh sequence): `albumen remove` killed
+    // at in-removal:1 left the collection hidden, and importing it again was
+    // refused ("being removed") until some `albumen run` finished the removal.
+    await expectNoProblem([
+      { op: 'import', collection: 3, wait: true },
+      { op: 'remove', collection: 3, crashAt: 'in-removal:1' },
+      { op: 'import', collection: 3, wait: true },
+    ]);
+  }, 120_000);
+
   it('a kill between dropping a missing output and requeueing its item loses nothing', async () => {
     // Found by the fuzzer against the old two-transaction dropAndRequeue (seed 7,
     // second sequence, with --ops import,run,delete-output,reconcile): the kill
