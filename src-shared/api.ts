@@ -122,6 +122,8 @@ export const CollectionViewSchema = obj({
   lastSeenAt: v.nullable(count),
   /** Its own watch setting; null follows the library's (`watchFolders`). */
   watch: v.nullable(v.boolean()),
+  /** Whether it follows the disk, as its own setting or the library's says. */
+  watched: v.boolean(),
   /** How it follows the disk now, and why when it cannot be watched. */
   watchState: v.picklist(WATCH_STATES),
   watchDetail: v.nullable(text),

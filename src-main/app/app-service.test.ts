@@ -142,9 +142,17 @@ describe('AppService.call: every command, typed, on a real core', () => {
   it('sets a collection not to be watched, and says what an import of a known folder did', async () => {
     const off = await call('setCollectionWatch', { collectionId, watch: false });
     // This core does not watch (like the CLI), but the user's choice is what shows.
-    expect(off.ok && [off.value.watch, off.value.watchState]).toEqual([false, 'off']);
+    expect(off.ok && [off.value.watch, off.value.watched, off.value.watchState]).toEqual([
+      false,
+      false,
+      'off',
+    ]);
     const back = await call('setCollectionWatch', { collectionId, watch: null });
-    expect(back.ok && [back.value.watch, back.value.watchState]).toEqual([null, 'inactive']);
+    expect(back.ok && [back.value.watch, back.value.watched, back.value.watchState]).toEqual([
+      null,
+      true,
+      'inactive',
+    ]);
     expect((await call('setCollectionWatch', { collectionId: 987_654, watch: true })).ok).toBe(
       false,
     );

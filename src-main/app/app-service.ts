@@ -196,6 +196,7 @@ export class AppService {
       offlineSince: c.collection.offlineSince,
       lastSeenAt: c.collection.lastSeenAt,
       watch: c.collection.watch,
+      watched: this.core.watches(c.collection),
       ...this.watchOf(c.collection.id),
     };
   }

@@ -395,7 +395,7 @@ export class AlbumenCore {
   }
 
   /** Whether a collection follows the disk: its own setting, else the library's. */
-  private watches(c: CollectionRow): boolean {
+  watches(c: CollectionRow): boolean {
     return c.watch ?? this.settings().watchFolders;
   }
 

@@ -62,6 +62,7 @@ function collection(j: CollectionView['job']): CollectionView {
     offlineSince: null,
     lastSeenAt: null,
     watch: null,
+    watched: true,
     watchState: 'watching',
     watchDetail: null,
   };
@@ -132,9 +133,15 @@ describe('jobActions', () => {
 describe('collectionState', () => {
   it('says a collection is offline, whatever its job does', () => {
     const running = { id: 1, status: 'running' as const, progress: 0.4, failed: 0 };
-    const away = { ...collection(running), offlineSince: new Date(2026, 0, 5, 9, 30).getTime() };
+    const away = {
+      ...collection(running),
+      offlineSince: new Date(2026, 0, 5, 9, 30).getTime(),
+      lastSeenAt: new Date(2026, 0, 5, 9, 10).getTime(),
+    };
     const state = collectionState(away, undefined);
-    expect(state.text).toMatch(/^Offline · since /);
+    // When it was last seen is what tells the user which copy the previews show.
+    expect(state.text).toMatch(/^Offline · last seen /);
+    expect(collectionState({ ...away, lastSeenAt: null }, undefined).text).toBe('Offline');
     expect(state.tone).toBe('muted');
     expect(collectionState(collection(running), undefined).text).not.toMatch(/Offline/);
   });

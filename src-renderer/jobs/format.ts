@@ -184,7 +184,8 @@ export function collectionState(
 ): { text: string; tone: 'active' | 'ok' | 'warn' | 'error' | 'muted'; progress: number | null } {
   if (c.offlineSince !== null) {
     // Its folder or drive is away: browsable from the previews, nothing removed.
-    return { text: `Offline · since ${shortTime(c.offlineSince)}`, tone: 'muted', progress: null };
+    const seen = c.lastSeenAt === null ? '' : ` · last seen ${shortTime(c.lastSeenAt)}`;
+    return { text: `Offline${seen}`, tone: 'muted', progress: null };
   }
   const j = c.job;
   if (!j) return { text: 'Not processed', tone: 'muted', progress: null };

@@ -48,6 +48,7 @@ const collection: CollectionView = {
   offlineSince: null,
   lastSeenAt: null,
   watch: null,
+  watched: true,
   watchState: 'watching',
   watchDetail: null,
 };

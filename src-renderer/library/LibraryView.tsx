@@ -15,7 +15,7 @@ function CollectionActions({ c }: { c: CollectionView }) {
   const setConfirming = (ask: boolean) => useAppStore.getState().askRemove(ask ? c.id : null);
   const [busy, setBusy] = useState(false);
   const watch = watchLabel(c);
-  const watched = c.watchState !== 'off';
+  const watched = c.watched;
   if (confirming) {
     return (
       <div className="grid-actions confirm" role="alertdialog" aria-label="Remove collection">

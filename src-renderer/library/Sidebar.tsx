@@ -14,7 +14,7 @@ import { rescanCollection, selectCollection, setCollectionWatch } from './librar
 
 /** What can be done to a collection from its context menu. */
 function collectionMenu(c: CollectionView): MenuItem[] {
-  const watched = c.watchState !== 'off';
+  const watched = c.watched;
   const watch = watchLabel(c);
   return [
     {

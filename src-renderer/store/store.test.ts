@@ -48,6 +48,7 @@ function collection(id: number): CollectionView {
     offlineSince: null,
     lastSeenAt: null,
     watch: null,
+    watched: true,
     watchState: 'watching',
     watchDetail: null,
   };
