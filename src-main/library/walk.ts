@@ -1,6 +1,6 @@
-import type { BigIntStats, Stats } from 'node:fs';
+import { lstat as lstatCallback, type BigIntStats, type Stats } from 'node:fs';
 import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
-import { join, sep } from 'node:path';
+import { sep } from 'node:path';
 import type { Failure } from '../../src-shared/domain.ts';
 import type { InputLimits } from '../../src-shared/settings.ts';
 import {
@@ -93,10 +93,12 @@ export async function* walkCollection(
   if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) {
     throw new RangeError(`batchSize must be a whole number ≥ 1, got ${opts.batchSize}`);
   }
-  const entries =
-    source.kind === 'folder' ? walkFolder(source.root, opts) : walkArchive(source.root, opts);
+  if (source.kind === 'folder') {
+    yield* walkFolder(source.root, opts);
+    return;
+  }
   let batch: WalkEntry[] = [];
-  for await (const entry of entries) {
+  for await (const entry of walkArchive(source.root, opts)) {
     batch.push(entry);
     if (batch.length >= opts.batchSize) {
       yield batch;
@@ -134,12 +136,18 @@ interface Child {
 /** A folder being walked: its sorted members and how far the walk has got. */
 interface Frame {
   abs: string;
+  /** `abs` and a separator: a member's path is this and its name. */
+  prefix: string;
   rel: string;
   key: string;
   children: Child[];
   next: number;
-  /** lstat results of children[chunkStart…], fetched together to overlap the calls. */
+  /**
+   * lstat results of children[chunkStart…], fetched together to overlap the
+   * calls; `stats` holds them once they are in, so most members cost no await.
+   */
   chunk: Promise<(Stats | Error)[]> | null;
+  stats: (Stats | Error)[] | null;
   chunkStart: number;
 }
 
@@ -166,9 +174,13 @@ type Found =
  * Depth-first over an explicit stack (a deep tree costs no recursion). Every
  * folder is identified by (dev, ino): one already on the current path is a
  * loop and is reported once; one already walked elsewhere is not walked again.
+ * Yields batches of at most `opts.batchSize` entries. A regular file with an
+ * image's extension (nearly every member of a photo folder) is decided from
+ * its lstat alone, without an await; links, other files and odd names take
+ * the slower path through `inspect`.
  */
-async function* walkFolder(root: string, opts: WalkOptions): AsyncGenerator<WalkEntry> {
-  const { signal } = opts;
+async function* walkFolder(root: string, opts: WalkOptions): AsyncGenerator<WalkEntry[]> {
+  const { signal, batchSize } = opts;
   let rootKey: string;
   let rootChildren: Child[];
   let fence: Fence;
@@ -185,6 +197,7 @@ async function* walkFolder(root: string, opts: WalkOptions): AsyncGenerator<Walk
   const visited = new Set([rootKey]);
   const onPath = new Set([rootKey]);
   const stack: Frame[] = [frame(root, '', rootKey, rootChildren)];
+  let batch: WalkEntry[] = [];
 
   for (let top = stack.at(-1); top; top = stack.at(-1)) {
     if (top.next >= top.children.length) {
@@ -197,30 +210,40 @@ async function* walkFolder(root: string, opts: WalkOptions): AsyncGenerator<Walk
     const child = top.children[index];
     if (!child) continue;
     const rel = top.rel ? `${top.rel}/${child.name}` : child.name;
-    const found = child.raw
-      ? await invalidName(top.abs, child, rel)
-      : await inspect(
-          join(top.abs, child.name),
-          rel,
-          child.name,
-          await lstatAt(top, index),
-          opts,
-          fence,
-        );
+    let found: Found;
+    if (child.raw) {
+      found = await invalidName(top.abs, child, rel);
+    } else {
+      const lst = statsAt(top, index) ?? (await lstatChunk(top, index));
+      found =
+        !(lst instanceof Error) && lst.isFile() && hasImageExtension(child.name)
+          ? entry(rel, lst, sizeFailure(lst, opts))
+          : await inspect(top.prefix + child.name, rel, child.name, lst, opts, fence);
+    }
+    let next: WalkEntry | null = null;
     if (found.kind === 'entry') {
-      yield found.entry;
+      next = found.entry;
     } else if (found.kind === 'folder') {
       const entered = await enterFolder(found, visited, onPath, fence);
       if ('entry' in entered) {
-        if (entered.entry) yield entered.entry;
+        next = entered.entry;
       } else {
         // Stats fetched before a long descent would be stale on return.
         top.chunk = null;
+        top.stats = null;
         stack.push(entered.frame);
         onPath.add(entered.frame.key);
       }
     }
+    if (next) {
+      batch.push(next);
+      if (batch.length >= batchSize) {
+        yield batch;
+        batch = [];
+      }
+    }
   }
+  if (batch.length > 0) yield batch;
 }
 
 /**
@@ -246,20 +269,50 @@ async function makeFence(root: string, opts: WalkOptions): Promise<Fence> {
 }
 
 function frame(abs: string, rel: string, key: string, children: Child[]): Frame {
-  return { abs, rel, key, children, next: 0, chunk: null, chunkStart: 0 };
+  const prefix = abs.endsWith(sep) ? abs : abs + sep;
+  return { abs, prefix, rel, key, children, next: 0, chunk: null, stats: null, chunkStart: 0 };
 }
 
-async function lstatAt(f: Frame, index: number): Promise<Stats | Error> {
+/** The member's lstat result when its chunk is in already, else undefined. */
+function statsAt(f: Frame, index: number): Stats | Error | undefined {
+  if (!f.stats || index < f.chunkStart) return undefined;
+  return f.stats[index - f.chunkStart];
+}
+
+/** Fetches the lstat results of the chunk starting at `index` (unless under way) and waits. */
+async function lstatChunk(f: Frame, index: number): Promise<Stats | Error> {
   if (!f.chunk || index < f.chunkStart || index >= f.chunkStart + LSTAT_CHUNK) {
     f.chunkStart = index;
-    f.chunk = Promise.all(
-      f.children
-        .slice(index, index + LSTAT_CHUNK)
-        .map((c) => lstat(join(f.abs, c.name)).catch((err: unknown) => toError(err))),
+    f.stats = null;
+    const chunk = lstatAll(
+      f.children.slice(index, index + LSTAT_CHUNK).map((c) => f.prefix + c.name),
     );
+    f.chunk = chunk;
+    void chunk.then((stats) => {
+      if (f.chunk === chunk) f.stats = stats;
+    });
   }
   const results = await f.chunk;
   return results[index - f.chunkStart] ?? new Error('lstat result missing');
+}
+
+/**
+ * lstat of every path at once (the calls overlap in libuv's pool); each
+ * result is the stats or the error. Callbacks rather than one promise per
+ * call: a chunk costs one promise.
+ */
+function lstatAll(paths: readonly string[]): Promise<(Stats | Error)[]> {
+  return new Promise((resolve) => {
+    const out = new Array<Stats | Error>(paths.length);
+    let left = paths.length;
+    if (left === 0) resolve(out);
+    paths.forEach((p, i) => {
+      lstatCallback(p, (err, st) => {
+        out[i] = err ? toError(err) : st;
+        if (--left === 0) resolve(out);
+      });
+    });
+  });
 }
 
 function toError(err: unknown): Error {
@@ -387,8 +440,14 @@ async function candidate(
     if (sniffed === false) return { kind: 'none' };
     if (sniffed !== true) return entry(rel, st, sniffed);
   }
-  const tooLarge = st.size > opts.limits.maxFileBytes;
-  return entry(rel, st, tooLarge ? fileTooLarge(st.size, opts.limits.maxFileBytes) : null);
+  return entry(rel, st, sizeFailure(st, opts));
+}
+
+/** FILE_TOO_LARGE for a file over the limit, else null. */
+function sizeFailure(st: Stats, opts: WalkOptions): Failure | null {
+  return st.size > opts.limits.maxFileBytes
+    ? fileTooLarge(st.size, opts.limits.maxFileBytes)
+    : null;
 }
 
 /** Whether the file starts like an image; a Failure if it turned out not to be a regular file. */
