@@ -553,6 +553,8 @@ export class FaultWorld {
     switch (op.op) {
       case 'import': {
         const s = this.sources[op.collection % this.sources.length]!;
+        // A folder that is away cannot be imported: refused (NOT_FOUND), as it must be.
+        if (this.unplugged.has(s.path)) return this.short(['import', s.path]);
         if (!op.wait && !op.crashAt && op.killAtMs === undefined && !op.during?.length) {
           return this.short(['import', s.path]);
         }
