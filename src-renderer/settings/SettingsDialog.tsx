@@ -39,6 +39,25 @@ function NumberField(p: {
   );
 }
 
+function CheckField(p: {
+  label: string;
+  checked: boolean;
+  testId: string;
+  onChange: (v: boolean) => void;
+}) {
+  return (
+    <label className="settings-check">
+      <input
+        type="checkbox"
+        data-testid={p.testId}
+        checked={p.checked}
+        onChange={(e) => p.onChange(e.target.checked)}
+      />
+      {p.label}
+    </label>
+  );
+}
+
 const VARIANT_TEXT: Record<Variant, { title: string; hint: string }> = {
   thumbnail: {
     title: 'Thumbnails',
@@ -191,17 +210,12 @@ export function SettingsDialog() {
                     onChange={(x) => setForm((f) => (f ? { ...f, workers: x } : f))}
                   />
                 </div>
-                <label className="settings-check">
-                  <input
-                    type="checkbox"
-                    data-testid="settings-watch"
-                    checked={form.watchFolders}
-                    onChange={(e) =>
-                      setForm((f) => (f ? { ...f, watchFolders: e.target.checked } : f))
-                    }
-                  />
-                  Watch collections for changes, and rescan them at start
-                </label>
+                <CheckField
+                  label="Watch collections for changes, and rescan them at start"
+                  checked={form.watchFolders}
+                  testId="settings-watch"
+                  onChange={(x) => setForm((f) => (f ? { ...f, watchFolders: x } : f))}
+                />
                 <p className="hint">
                   New, changed, moved and deleted photos show up by themselves. A collection’s own
                   setting (its context menu) comes first.
@@ -209,17 +223,12 @@ export function SettingsDialog() {
               </fieldset>
               <fieldset className="settings-group" disabled={!electron}>
                 <legend>Desktop</legend>
-                <label className="settings-check">
-                  <input
-                    type="checkbox"
-                    data-testid="settings-tray"
-                    checked={form.keepRunningInTray}
-                    onChange={(e) =>
-                      setForm((f) => (f ? { ...f, keepRunningInTray: e.target.checked } : f))
-                    }
-                  />
-                  Keep processing in the tray when the window is closed
-                </label>
+                <CheckField
+                  label="Keep processing in the tray when the window is closed"
+                  checked={form.keepRunningInTray}
+                  testId="settings-tray"
+                  onChange={(x) => setForm((f) => (f ? { ...f, keepRunningInTray: x } : f))}
+                />
                 {!electron && <p className="hint">Only in the desktop app.</p>}
               </fieldset>
             </>
