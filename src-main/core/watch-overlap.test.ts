@@ -22,6 +22,7 @@ import type { AlbumenCore } from './albumen-core.ts';
 import { useTempDir } from '../test-support/temp-dir.ts';
 import { photoJpeg, writePhotos } from '../test-support/fixtures.ts';
 import { canMount, mountTmpfs } from '../test-support/mounts.ts';
+import { importAndWait, snapshot, until } from '../test-support/library-state.ts';
 
 const tempDir = useTempDir('albumen-watch-');
 
@@ -37,37 +38,9 @@ function openCore(dataDir: string, extra: Partial<NodeCoreOptions> = {}): Albume
   });
 }
 
-async function importAndWait(core: AlbumenCore, path: string) {
-  const job = await core.importPath(path);
-  await core.start();
-  const [done] = await core.whenDone([job.id]);
-  return done!;
-}
-
-/** Waits until `ok()`, failing with `what` past `ms`; resolves with the time it took. */
-async function until(what: string, ok: () => boolean, ms: number): Promise<number> {
-  const t0 = Date.now();
-  while (!ok()) {
-    expect(Date.now() - t0, what).toBeLessThan(ms);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return Date.now() - t0;
-}
-
 /** Image id → its output files' identities (inode and mtime), for "kept, not remade". */
-function outputIdentity(core: AlbumenCore, collectionId: number): Map<string, string[]> {
-  const m = new Map<string, string[]>();
-  for (const img of core.allImages(collectionId, 10_000)) {
-    m.set(
-      `${img.id}`,
-      core
-        .outputsOf(img.id)
-        .map((o) => `${o.variant}:${statSync(o.path).ino}:${statSync(o.path).mtimeMs}`)
-        .sort(),
-    );
-  }
-  return m;
-}
+const outputIdentity = (core: AlbumenCore, collectionId: number) =>
+  snapshot(core, collectionId).files;
 
 const offlineSince = (core: AlbumenCore, id: number) => core.collection(id)?.offlineSince ?? null;
 
@@ -261,10 +234,12 @@ describe('watch settings', () => {
       await core.updateSettings({ watchFolders: true });
       await core.start();
       // Walked once its watcher is ready.
-      await until('a rescan at start', () => core.unfinishedJobIds().length > 0, 5000);
-      const [job] = core.unfinishedJobIds();
-      expect(core.job(job!)?.kind).toBe('rescan');
-      await core.whenDone([job!]);
+      const before = core.jobs()[0]!.id;
+      // Found among all jobs: it may finish between two looks.
+      await until('a rescan at start', () => core.jobs()[0]!.id > before, 5000);
+      const job = core.jobs()[0]!;
+      expect(job.kind).toBe('rescan');
+      await core.whenDone([job.id]);
       expect(core.allImages(id).map((i) => i.entryPath)).toContain('while-closed.jpg');
     } finally {
       await core.close();
@@ -394,7 +369,7 @@ describe('a walk that cannot be trusted declares nothing gone', () => {
       for (const n of [1, 2, 3]) {
         const img = core.allImages(id, 10_000).find((i) => i.entryPath === `0/b/photo${n}.jpg`);
         expect(img?.id).toBe(ids.get(`b/photo${n}.jpg`));
-        expect(outputIdentity(core, id).get(`${img!.id}`)).toEqual(before.get(`${img!.id}`));
+        expect(outputIdentity(core, id).get(img!.id)).toEqual(before.get(img!.id));
       }
       expect(done!.stages.thumbnail.total).toBe(0); // nothing made again
     } finally {

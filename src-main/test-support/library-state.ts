@@ -46,7 +46,7 @@ export function snapshot(
 ): { byPath: Map<string, number>; files: Map<number, string[]> } {
   const byPath = new Map<string, number>();
   const files = new Map<number, string[]>();
-  for (const img of core.allImages(collectionId)) {
+  for (const img of core.allImages(collectionId, 100_000)) {
     byPath.set(img.entryPath, img.id);
     files.set(
       img.id,
