@@ -1,4 +1,4 @@
-import { readdir, stat } from 'node:fs/promises';
+import { opendir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CollectionSource } from '../library/collection-source.ts';
 import type { WalkEntry } from '../library/walk.ts';
@@ -755,11 +755,23 @@ export async function rootUnreachable(
   if (!st) return `${c.root} is not reachable (an unplugged drive, or moved away)`;
   if (c.kind === 'archive') return st.isFile() ? null : `${c.root} is not an archive any more`;
   if (!st.isDirectory()) return `${c.root} is not a folder any more`;
-  const empty = await readdir(c.root).then(
-    (names) => names.length === 0,
-    () => true,
-  );
+  // One entry tells: the check runs at each walk's start and end, and the
+  // root of a large collection may hold many thousands of names.
+  const empty = await hasNoEntry(c.root);
   return empty && known() > 0 ? `${c.root} is empty (a drive that is not mounted?)` : null;
+}
+
+/** True for a folder with no entry, or one that cannot be listed. */
+async function hasNoEntry(dir: string): Promise<boolean> {
+  const d = await opendir(dir).catch(() => null);
+  if (!d) return true;
+  try {
+    return (await d.read()) === null;
+  } catch {
+    return true;
+  } finally {
+    await d.close().catch(() => {});
+  }
 }
 
 function toOutcome(
