@@ -86,6 +86,8 @@ export const SETTINGS_CHANGES = {
   'one-worker': { workers: 1 },
   'two-workers': { workers: 2 },
   'short-timeout': { limits: { timeoutSeconds: 1 } },
+  /** Watching off library-wide: a serve session then follows nothing by itself. */
+  'no-watch': { watchFolders: false },
   defaults: {
     render: {
       thumbnail: { maxWidth: 300, maxHeight: 300, format: 'jpeg', quality: 80 },
@@ -93,6 +95,7 @@ export const SETTINGS_CHANGES = {
     },
     workers: 0,
     limits: { timeoutSeconds: 60 },
+    watchFolders: true,
   },
 } as const;
 export type SettingsChange = keyof typeof SETTINGS_CHANGES;

@@ -121,6 +121,8 @@ export class FaultWorld {
   /** Entry path (by root) → the image id it must keep: a moved or renamed photo. */
   private readonly keepsId = new Map<string, Map<string, number>>();
   private added = 0;
+  /** Whether the library's `watchFolders` setting is on (a serve session must then follow). */
+  private watching = true;
   /** Folder sources whose root is away now (renamed: an unplugged drive), with their image count. */
   private readonly unplugged = new Map<string, number>();
 
@@ -376,9 +378,18 @@ export class FaultWorld {
    * or comes back. While away, nothing of it may be removed from the library.
    */
   private unplug(collection: number, on: boolean): string {
-    const folders = this.sources.filter((s) => this.unplugged.has(s.path) || isFolder(s.path));
-    const s = folders[collection % Math.max(1, folders.length)];
+    const s = this.folderSource(collection);
     if (!s) return 'unplug: no folder collection';
+    return this.setAway(s, on);
+  }
+
+  /** The folder sources (those away too), picked by an index taken modulo their number. */
+  private folderSource(pick: number): Source | undefined {
+    const folders = this.sources.filter((s) => this.unplugged.has(s.path) || isFolder(s.path));
+    return folders[pick % Math.max(1, folders.length)];
+  }
+
+  private setAway(s: Source, on: boolean): string {
     if (this.unplugged.has(s.path) === on) return `${s.name} already ${on ? 'away' : 'back'}`;
     if (on) {
       const id = this.collectionIdOf(s.path);
@@ -456,8 +467,10 @@ export class FaultWorld {
         this.cleanEnd = false;
         return ['killed', ...notes].join('; ');
       }
-      let follow = 'not checked (a disk fault may hold it up)';
-      if (!this.mayBlock() && p.alive) {
+      let follow = this.watching
+        ? 'not checked (a disk fault may hold it up)'
+        : 'not checked (watching is off)';
+      if (this.watching && !this.mayBlock() && p.alive) {
         const t1 = Date.now();
         let left = await this.notFollowed();
         while (left.length && p.alive && Date.now() - t1 < WATCH_FOLLOW_MS) {
@@ -645,8 +658,7 @@ export class FaultWorld {
     change: SourceChange,
     pick: number,
   ): Promise<string> {
-    const folders = this.sources.filter((s) => this.unplugged.has(s.path) || isFolder(s.path));
-    const s = folders[collection % Math.max(1, folders.length)];
+    const s = this.folderSource(collection);
     if (!s) return 'edit: no folder collection';
     if (this.unplugged.has(s.path)) return `edit ${s.name}: it is unplugged`;
     const valid = this.valid.get(s.path)!;
@@ -733,6 +745,7 @@ export class FaultWorld {
       const core = openNodeCore({ dataDir: this.sb.dataDir, logFile: null });
       try {
         core.settingsStore.update(structuredClone(SETTINGS_CHANGES[name]));
+        this.watching = core.settings().watchFolders;
       } finally {
         await core.close();
       }
@@ -791,15 +804,8 @@ export class FaultWorld {
    */
   async finish(): Promise<string> {
     const notes: string[] = [];
-    for (const path of [...this.unplugged.keys()]) {
-      const i = this.sources.filter((s) => this.unplugged.has(s.path) || isFolder(s.path));
-      notes.push(
-        this.unplug(
-          i.findIndex((s) => s.path === path),
-          false,
-        ),
-      );
-    }
+    for (const s of this.sources)
+      if (this.unplugged.has(s.path)) notes.push(this.setAway(s, false));
     for (const f of ['cache-readonly', 'cache-full', 'data-full'] as const) {
       if (this.faults[f]) notes.push(this.disk(f, false));
     }
