@@ -253,6 +253,68 @@ describe('JobTransitions', () => {
     expect(s.thumbnail).toMatchObject({ total: 0 });
   });
 
+  it('remakes the outputs of an unchanged image that were made from an older version of it', () => {
+    // The batch's one query counts current outputs: same settings is not enough,
+    // they must be made from the image's present version.
+    const { store, jobs, col } = setup();
+    const first = jobs.createJob(col.id);
+    scanned(jobs, first.id, col.id, 1);
+    for (const u of jobs.skipAndClaim(
+      first.id,
+      jobs.pendingRenderUnits(first.id, 1, new Set()),
+      new Set(),
+    )) {
+      renderDone(jobs, u);
+    }
+    // Changed in place and read again, but cancelled before its outputs were remade.
+    const second = jobs.createJob(col.id);
+    jobs.markStarted(second.id);
+    const changed = [{ ...entries(1)[0]!, size: 4321 }];
+    jobs.recordScanBatch(second.id, col.id, changed, H);
+    jobs.completeScanItems(
+      second.id,
+      jobs.claimScanItems(second.id, 1).map((w) => ({ work: w, outcome: probeOk })),
+    );
+    jobs.cancel(second.id);
+    const img = store.images.byPath(col.id, 'img1.jpg')!;
+    expect(store.outputs.ofImage(img.id).map((o) => o.sourceVersion)).toEqual([1, 1]);
+
+    const third = jobs.createJob(col.id);
+    jobs.markStarted(third.id);
+    jobs.recordScanBatch(third.id, col.id, changed, H);
+    const s = store.jobs.stages(third.id);
+    expect([s.scan.total, s.thumbnail.pending, s.cache.pending]).toEqual([0, 1, 1]);
+  });
+
+  it('looks up again an image that an earlier entry of the same batch moved away', () => {
+    const { store, jobs, col } = setup();
+    const first = jobs.createJob(col.id);
+    jobs.markStarted(first.id);
+    const [x] = jobs.recordScanBatch(
+      first.id,
+      col.id,
+      [{ ...entries(1)[0]!, fingerprint: 'fp' }],
+      H,
+    );
+    const job = jobs.createJob(col.id);
+    jobs.markStarted(job.id);
+    // The first entry is the file moved; the second a new file at its old path.
+    const seen = jobs.recordScanBatch(
+      job.id,
+      col.id,
+      [
+        { ...entries(1, 'moved-')[0]!, size: 1000, mtimeMs: 5000, fingerprint: 'fp', movedFrom: x },
+        entries(1)[0]!,
+      ],
+      H,
+    );
+    const fresh = store.images.byPath(col.id, 'img1.jpg')!;
+    expect(store.images.get(x!)?.entryPath).toBe('moved-1.jpg');
+    expect(fresh.id).not.toBe(x);
+    expect(seen).toEqual([x, fresh.id]);
+    expect(store.items.byKey(job.id, 'scan', fresh.id)?.state).toBe('pending');
+  });
+
   it('records a newer output and hands back the stale one made with other settings', () => {
     const { store, jobs, col } = setup();
     const job = jobs.createJob(col.id);

@@ -312,6 +312,8 @@ export class JobTransitions {
    *   with the current settings (`current`, per variant) is missing;
    * - changed in place: a new version of the image; its outputs stay (and are
    *   shown) until their replacements are written; it is probed again.
+   * The batch is compared with the store in one query, so an unchanged image
+   * whose outputs are current costs no query of its own.
    * Returns the ids of the images the batch saw.
    */
   recordScanBatch(
@@ -324,10 +326,21 @@ export class JobTransitions {
       const seen: number[] = [];
       const kind = tx.collections.get(collectionId)?.kind;
       if (!tx.jobs.get(jobId) || !kind) return seen; // its collection was removed meanwhile
+      // The whole batch compared with the store in one query. Only an image that an
+      // entry of this batch moves (elsewhere) may differ from it by the time its own
+      // path comes: that one is looked up again.
+      const found = tx.images.byPaths(
+        collectionId,
+        entries.map((e) => e.entryPath),
+        current,
+      );
+      const moving = new Set(entries.map((e) => e.movedFrom));
       entries.forEach((e, i) => {
         if (i === entries.length >> 1) this.crash('mid-scan-batch');
         const mtime = Math.round(e.mtimeMs);
-        const known = tx.images.byPath(collectionId, e.entryPath);
+        const row = found.get(e.entryPath);
+        const known = row && moving.has(row.id) ? tx.images.byPath(collectionId, e.entryPath) : row;
+        const currentOutputs = known === row ? row?.currentOutputs : undefined;
         const fingerprint = e.fingerprint ?? null;
         if (!known) {
           const from = e.movedFrom === undefined ? undefined : tx.images.get(e.movedFrom);
@@ -371,7 +384,7 @@ export class JobTransitions {
           if (known.fingerprint === null && fingerprint !== null) {
             tx.images.setFingerprint(known.id, fingerprint);
           }
-          this.keepUnchanged(tx, jobId, known, e, current);
+          this.keepUnchanged(tx, jobId, known, e, current, currentOutputs);
           return;
         }
         tx.images.changed(known.id, e.size, mtime, fingerprint);
@@ -402,9 +415,10 @@ export class JobTransitions {
     image: ImageRow,
     e: ScannedEntry,
     current: Record<Variant, string>,
+    currentOutputs?: number,
   ): void {
     if (image.format) {
-      this.addMissingRenders(tx, jobId, image, current);
+      this.addMissingRenders(tx, jobId, image, current, currentOutputs);
     } else if (e.failure) {
       tx.items.insert(jobId, 'scan', image.id, 'failed', e.failure, tx.now);
     } else if (!tx.failures.failedStages(image.id).has('scan')) {
@@ -423,9 +437,10 @@ export class JobTransitions {
     jobId: number,
     image: { id: number; version: number },
     current: Record<Variant, string>,
+    currentOutputs = tx.outputs.currentVariants(image.id, current, image.version),
   ): void {
-    // The common case of a rescan, in one query: every output current.
-    if (tx.outputs.currentVariants(image.id, current, image.version) === VARIANTS.length) return;
+    // The common case of a rescan: every output current (counted with the batch's query).
+    if (currentOutputs === VARIANTS.length) return;
     const failed = tx.failures.failedStages(image.id);
     for (const v of VARIANTS) {
       const out = tx.outputs.byKey(image.id, v, current[v]);

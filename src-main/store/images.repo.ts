@@ -43,6 +43,12 @@ export interface ImageMeta {
   orientation: number;
 }
 
+/**
+ * A known image as a scan compares it: its row and how many of its variants
+ * have an output made with the current settings from its current version.
+ */
+export type ScannedImage = ImageRow & { currentOutputs: number };
+
 /** An image of the grid: its row and which outputs exist (made with any settings). */
 export type ImageWithOutputs = ImageRow & { has: Record<Variant, boolean> };
 
@@ -56,6 +62,19 @@ export class ImagesRepo {
         'SELECT * FROM images WHERE collection_id = ? AND entry_path = ?',
       ),
       byId: db.prepare<[number], ImageDbRow>('SELECT * FROM images WHERE id = ?'),
+      // One query for a whole scan batch: the paths come as a JSON array. CROSS JOIN
+      // keeps the paths the outer loop (else the planner scans the collection's images).
+      byPaths: db.prepare<
+        [string, string, string, number],
+        ImageDbRow & { current_outputs: number }
+      >(
+        `SELECT i.*,
+           (SELECT count(*) FROM outputs o WHERE o.image_id = i.id AND o.source_version = i.version
+              AND ((o.variant = 'thumbnail' AND o.settings_hash = ?)
+                OR (o.variant = 'cache' AND o.settings_hash = ?))) AS current_outputs
+         FROM json_each(?) AS p
+         CROSS JOIN images i ON i.collection_id = ? AND i.entry_path = p.value`,
+      ),
       nextId: db.prepare<[], { last: number }>(
         `UPDATE id_floor SET last = max(last, (SELECT coalesce(max(id), 0) FROM images)) + 1
          WHERE name = 'images' RETURNING last`,
@@ -132,6 +151,29 @@ export class ImagesRepo {
   byPath(collectionId: number, entryPath: string): ImageRow | undefined {
     const r = this.st.byPath.get(collectionId, entryPath);
     return r ? toImage(r) : undefined;
+  }
+
+  /**
+   * The collection's images at these paths, by path, each with how many of its
+   * variants have a current output (made with `current` from its version): a
+   * scan batch compared with the store in one query.
+   */
+  byPaths(
+    collectionId: number,
+    entryPaths: readonly string[],
+    current: Record<Variant, string>,
+  ): Map<string, ScannedImage> {
+    const found = new Map<string, ScannedImage>();
+    if (!entryPaths.length) return found;
+    const rows = this.st.byPaths.all(
+      current.thumbnail,
+      current.cache,
+      JSON.stringify(entryPaths),
+      collectionId,
+    );
+    for (const r of rows)
+      found.set(r.entry_path, { ...toImage(r), currentOutputs: r.current_outputs });
+    return found;
   }
 
   get(id: number): ImageRow | undefined {
