@@ -18,11 +18,14 @@
  * --runs R    rescans measured (default 5)
  * --keep DIR  keep the tree and the data folder in DIR and use them again when
  *             they were made for the same N (the import of 100 000 takes minutes)
+ * --profile F a CPU profile of the timed rescans only (not of find and the walk
+ *             alone) written to F, for Chrome DevTools
  *
  * Exits non-zero when a rescan made item rows or read a file.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -39,6 +42,7 @@ const { values, positionals } = parseArgs({
   options: {
     files: { type: 'string' },
     runs: { type: 'string', default: '5' },
+    profile: { type: 'string' },
     keep: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -132,6 +136,37 @@ function readFiles(): number {
   return read;
 }
 
+interface CpuProfile {
+  nodes: { id: number; children?: number[] }[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** The profiles of the runs as one, under one root, as if the gaps between them were not. */
+function mergeProfiles(list: object[]): CpuProfile {
+  const out: CpuProfile = { nodes: [], startTime: 0, endTime: 0, samples: [], timeDeltas: [] };
+  let offset = 0;
+  for (const p of list as CpuProfile[]) {
+    const rootId = p.nodes[0]?.id;
+    const root = out.nodes[0];
+    const id = (x: number): number => (root && x === rootId ? root.id : x + offset);
+    let max = 0;
+    for (const node of p.nodes) {
+      max = Math.max(max, node.id);
+      const children = (node.children ?? []).map(id);
+      if (root && node.id === rootId) root.children = [...(root.children ?? []), ...children];
+      else out.nodes.push({ ...node, id: id(node.id), children });
+    }
+    out.samples.push(...p.samples.map(id));
+    out.timeDeltas.push(...p.timeDeltas.map((d, i) => (i === 0 ? 0 : d)));
+    out.endTime += p.endTime - p.startTime;
+    offset += max;
+  }
+  return out;
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -191,13 +226,20 @@ try {
     const opens = countOpens();
     const before = storeMb();
     const ratios: number[] = [];
+    const profiles: object[] = [];
     const walkRatios: number[] = [];
+    const session = values.profile ? new Session() : null;
+    session?.connect();
+    await session?.post('Profiler.enable');
     for (let run = 1; run <= runs; run++) {
       const ref1 = findMs();
       const walk = await walkMs();
+      await session?.post('Profiler.start');
       const t0 = Date.now();
       const [job] = core.rescan([collectionId]);
       const [done] = await core.whenDone([job!.id]);
+      const profile = await session?.post('Profiler.stop');
+      if (profile) profiles.push(profile.profile);
       // The commit that ended the job, not the coalesced event that told of it.
       const ms = (done!.finishedAt ?? Date.now()) - t0;
       const refMs = Math.min(ref1, findMs());
@@ -211,6 +253,10 @@ try {
           `ratio rescan/find ${(ms / refMs).toFixed(1)}, walk/find ${(walk / refMs).toFixed(1)}; ` +
           `item rows made: ${items}, status ${done!.status}`,
       );
+    }
+    if (values.profile) {
+      fs.writeFileSync(values.profile, JSON.stringify(mergeProfiles(profiles)));
+      console.log(`CPU profile of the rescans written to ${values.profile}`);
     }
     console.log(`store: ${before} MB before the rescans, ${storeMb()} MB after ${runs}`);
 
