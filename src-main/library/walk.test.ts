@@ -1,4 +1,4 @@
-import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { Server } from 'node:net';
 import { join } from 'node:path';
@@ -258,6 +258,38 @@ describe('walkCollection edge cases', () => {
       await cleanup();
     }
   });
+
+  it(
+    'takes stats after a descent, not before: a file deleted meanwhile is not listed',
+    HANG,
+    async () => {
+      // The walk lstats members in chunks; stats fetched before it went down into a
+      // folder (or a link to one) would be stale when it comes back.
+      const { dir, cleanup } = await tempDir();
+      try {
+        for (const sub of ['a', 'sub']) {
+          await mkdir(join(dir, sub));
+          await writeFile(join(dir, sub, 'x.jpg'), 'x');
+        }
+        await symlink('sub', join(dir, 'alink'));
+        for (const name of ['b.jpg', 'c.jpg', 'd.jpg']) await writeFile(join(dir, name), 'x');
+        const seen: string[] = [];
+        for await (const batch of walkCollection(
+          { kind: 'folder', root: dir },
+          { batchSize: 1, limits },
+        )) {
+          const path = batch[0]!.entryPath;
+          seen.push(path);
+          // Inside a folder listed before them: the files after it go.
+          if (path === 'a/x.jpg') await rm(join(dir, 'b.jpg'));
+          if (path === 'alink/x.jpg') await rm(join(dir, 'c.jpg'));
+        }
+        expect(seen).toEqual(['a/x.jpg', 'alink/x.jpg', 'd.jpg']);
+      } finally {
+        await cleanup();
+      }
+    },
+  );
 
   it('refuses a batch size below 1', async () => {
     const gen = walkCollection({ kind: 'folder', root: '/' }, { batchSize: 0, limits });

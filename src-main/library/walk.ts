@@ -131,6 +131,11 @@ async function* walkArchive(root: string, opts: WalkOptions): AsyncGenerator<Wal
 interface Child {
   name: string;
   raw: Buffer | null;
+  /**
+   * The listing says it is a folder. Only a hint (it may change before its
+   * lstat): a chunk of lstats ends there, so a descent wastes none.
+   */
+  folder: boolean;
 }
 
 /** A folder being walked: its sorted members and how far the walk has got. */
@@ -149,6 +154,7 @@ interface Frame {
   chunk: Promise<(Stats | Error)[]> | null;
   stats: (Stats | Error)[] | null;
   chunkStart: number;
+  chunkEnd: number;
 }
 
 /** What every step of a folder walk checks besides its options. */
@@ -159,8 +165,13 @@ interface Fence {
   excludedKeys: Set<string>;
 }
 
-/** Children whose lstat runs at once: enough to hide latency, few enough to stay fresh. */
-const LSTAT_CHUNK = 32;
+/**
+ * Most children whose lstat runs at once. Many calls in flight are far cheaper
+ * each than a few (libuv's threads and the loop wake once for several), and
+ * 256 still take about a millisecond, so the results are fresh. A chunk never
+ * reaches past a folder: stats fetched before a descent are dropped.
+ */
+const LSTAT_CHUNK = 256;
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 const lossyUtf8 = new TextDecoder('utf-8');
@@ -270,7 +281,18 @@ async function makeFence(root: string, opts: WalkOptions): Promise<Fence> {
 
 function frame(abs: string, rel: string, key: string, children: Child[]): Frame {
   const prefix = abs.endsWith(sep) ? abs : abs + sep;
-  return { abs, prefix, rel, key, children, next: 0, chunk: null, stats: null, chunkStart: 0 };
+  return {
+    abs,
+    prefix,
+    rel,
+    key,
+    children,
+    next: 0,
+    chunk: null,
+    stats: null,
+    chunkStart: 0,
+    chunkEnd: 0,
+  };
 }
 
 /** The member's lstat result when its chunk is in already, else undefined. */
@@ -281,12 +303,15 @@ function statsAt(f: Frame, index: number): Stats | Error | undefined {
 
 /** Fetches the lstat results of the chunk starting at `index` (unless under way) and waits. */
 async function lstatChunk(f: Frame, index: number): Promise<Stats | Error> {
-  if (!f.chunk || index < f.chunkStart || index >= f.chunkStart + LSTAT_CHUNK) {
+  if (!f.chunk || index < f.chunkStart || index >= f.chunkEnd) {
+    // Up to the limit, or up to and with the next folder.
+    const limit = Math.min(f.children.length, index + LSTAT_CHUNK);
+    let end = index + 1;
+    while (end < limit && !f.children[end - 1]?.folder) end++;
     f.chunkStart = index;
+    f.chunkEnd = end;
     f.stats = null;
-    const chunk = lstatAll(
-      f.children.slice(index, index + LSTAT_CHUNK).map((c) => f.prefix + c.name),
-    );
+    const chunk = lstatAll(f.children.slice(index, end).map((c) => f.prefix + c.name));
     f.chunk = chunk;
     void chunk.then((stats) => {
       if (f.chunk === chunk) f.stats = stats;
@@ -321,11 +346,12 @@ function toError(err: unknown): Error {
 
 /** A folder's members without the hidden and junk ones, in natural order. */
 async function listChildren(abs: string): Promise<Child[]> {
-  const names = await readdir(abs, { encoding: 'buffer' });
+  const listed = await readdir(abs, { encoding: 'buffer', withFileTypes: true });
   const children: Child[] = [];
   const valid = new Set<string>();
   const invalid: Buffer[] = [];
-  for (const raw of names) {
+  for (const dirent of listed) {
+    const raw = dirent.name;
     let name: string;
     try {
       name = strictUtf8.decode(raw);
@@ -336,10 +362,10 @@ async function listChildren(abs: string): Promise<Child[]> {
     }
     if (isSkippedName(name)) continue;
     valid.add(name);
-    children.push({ name, raw: null });
+    children.push({ name, raw: null, folder: dirent.isDirectory() });
   }
   for (const raw of invalid) {
-    children.push({ name: uniqueLabel(lossyUtf8.decode(raw), valid), raw });
+    children.push({ name: uniqueLabel(lossyUtf8.decode(raw), valid), raw, folder: false });
   }
   return sortNaturally(children, (c) => c.name);
 }
