@@ -456,6 +456,8 @@ export class JobTransitions {
 
   /** Claims up to `limit` pending scan items of a job for probing. */
   claimScanItems(jobId: number, limit: number): ScanWork[] {
+    // Nothing to claim (a rescan's unchanged batches): no write transaction for it.
+    if (!this.store.items.hasPendingScan(jobId)) return [];
     return this.store.transition((tx) =>
       tx.items
         .pendingScan(jobId, limit)

@@ -575,7 +575,7 @@ export class Scheduler {
           const listed = listing && new Set(listing.flatMap((b) => b.map((e) => e.entryPath)));
           for await (const batch of listing ?? walk) {
             if (!this.running) return;
-            const entries = await this.identify(collection, source, batch, seen, listed, current);
+            const entries = await this.identify(collection, source, batch, seen, listed);
             if (!this.running) return;
             for (const id of jobs.recordScanBatch(job.id, collection.id, entries, current)) {
               seen.add(id);
@@ -622,14 +622,12 @@ export class Scheduler {
     batch: readonly WalkEntry[],
     seen: ReadonlySet<number>,
     listed: ReadonlySet<string> | null,
-    current: Record<Variant, string>,
   ): Promise<ScannedEntry[]> {
     const claimed = new Set<number>();
     const out: ScannedEntry[] = [];
-    const found = this.d.store.images.byPaths(
+    const found = this.d.store.images.filesByPaths(
       collection.id,
       batch.filter((e) => !e.failure).map((e) => e.entryPath),
-      current,
     );
     for (const e of batch) {
       if (e.failure) {

@@ -62,6 +62,19 @@ export class ImagesRepo {
         'SELECT * FROM images WHERE collection_id = ? AND entry_path = ?',
       ),
       byId: db.prepare<[number], ImageDbRow>('SELECT * FROM images WHERE id = ?'),
+      filesByPaths: db.prepare<
+        [string, number],
+        {
+          id: number;
+          entry_path: string;
+          size: number;
+          mtime_ms: number;
+          fingerprint: string | null;
+        }
+      >(
+        `SELECT i.id, i.entry_path, i.size, i.mtime_ms, i.fingerprint FROM json_each(?) AS p
+         CROSS JOIN images i ON i.collection_id = ? AND i.entry_path = p.value`,
+      ),
       // One query for a whole scan batch: the paths come as a JSON array. CROSS JOIN
       // keeps the paths the outer loop (else the planner scans the collection's images).
       byPaths: db.prepare<
@@ -173,6 +186,27 @@ export class ImagesRepo {
     );
     for (const r of rows)
       found.set(r.entry_path, { ...toImage(r), currentOutputs: r.current_outputs });
+    return found;
+  }
+
+  /**
+   * Size and time of the collection's images at these paths, by path: what a
+   * scan needs to tell which files to read (like `byPaths`, but lighter).
+   */
+  filesByPaths(
+    collectionId: number,
+    entryPaths: readonly string[],
+  ): Map<string, Pick<ImageRow, 'id' | 'size' | 'mtimeMs' | 'fingerprint'>> {
+    const found = new Map<string, Pick<ImageRow, 'id' | 'size' | 'mtimeMs' | 'fingerprint'>>();
+    if (!entryPaths.length) return found;
+    for (const r of this.st.filesByPaths.all(JSON.stringify(entryPaths), collectionId)) {
+      found.set(r.entry_path, {
+        id: r.id,
+        size: r.size,
+        mtimeMs: r.mtime_ms,
+        fingerprint: r.fingerprint,
+      });
+    }
     return found;
   }
 
