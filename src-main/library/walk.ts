@@ -331,11 +331,16 @@ function lstatAll(paths: readonly string[]): Promise<(Stats | Error)[]> {
     const out = new Array<Stats | Error>(paths.length);
     let left = paths.length;
     if (left === 0) resolve(out);
+    const done = (i: number, result: Stats | Error): void => {
+      out[i] = result;
+      if (--left === 0) resolve(out);
+    };
     paths.forEach((p, i) => {
-      lstatCallback(p, (err, st) => {
-        out[i] = err ? toError(err) : st;
-        if (--left === 0) resolve(out);
-      });
+      try {
+        lstatCallback(p, (err, st) => done(i, err ? toError(err) : st));
+      } catch (err) {
+        done(i, toError(err)); // a path fs refuses outright
+      }
     });
   });
 }
