@@ -116,9 +116,12 @@ export class ImagesRepo {
       sameContent: db.prepare<[number, string], ImageDbRow>(
         'SELECT * FROM images WHERE size = ? AND fingerprint = ? ORDER BY id',
       ),
-      idsOf: db.prepare<[number], { id: number }>(
-        'SELECT id FROM images WHERE collection_id = ? AND gone_at IS NULL',
-      ),
+      // Plain numbers, not row objects: a scan's end reads every id of the collection.
+      idsOf: db
+        .prepare<[number], number>(
+          'SELECT id FROM images WHERE collection_id = ? AND gone_at IS NULL',
+        )
+        .pluck(),
       markGone: db.prepare<[number, number], unknown>(
         'UPDATE images SET gone_at = ? WHERE id = ? AND gone_at IS NULL',
       ),
@@ -291,7 +294,7 @@ export class ImagesRepo {
 
   /** Ids of a collection's images that are not gone. */
   idsOf(collectionId: number): number[] {
-    return this.st.idsOf.all(collectionId).map((r) => r.id);
+    return this.st.idsOf.all(collectionId);
   }
 
   /** Not found by a rescan: hidden now, deleted by `remove` once no walk may still find it. */
