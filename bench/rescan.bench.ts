@@ -236,8 +236,11 @@ try {
       const walk = await walkMs();
       await session?.post('Profiler.start');
       const t0 = Date.now();
+      const cpu0 = process.cpuUsage();
       const [job] = core.rescan([collectionId]);
       const [done] = await core.whenDone([job!.id]);
+      const told = Date.now() - t0;
+      const cpu = process.cpuUsage(cpu0);
       const profile = await session?.post('Profiler.stop');
       if (profile) profiles.push(profile.profile);
       // The commit that ended the job, not the coalesced event that told of it.
@@ -251,6 +254,7 @@ try {
       console.log(
         `rescan ${run}: ${ms.toFixed(0)} ms, walk alone ${walk.toFixed(0)} ms, find ${refMs.toFixed(0)} ms; ` +
           `ratio rescan/find ${(ms / refMs).toFixed(1)}, walk/find ${(walk / refMs).toFixed(1)}; ` +
+          `cpu ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms, event after ${told} ms; ` +
           `item rows made: ${items}, status ${done!.status}`,
       );
     }
