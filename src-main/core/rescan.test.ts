@@ -217,6 +217,41 @@ describe('rescan', () => {
     }
   }, 60_000);
 
+  it('empties a folder whose photos were all deleted instead of taking it offline', async () => {
+    const root = tempDir();
+    const a = join(root, 'flat');
+    await writePhotos(a, 3, { width: 320, height: 240 });
+    const dataDir = join(root, 'data');
+    const core = openNodeCore({ dataDir, logFile: null, pollMs: 100, spaceCheckMs: 200 });
+    try {
+      const id = (await importAndWait(core, a)).collectionId;
+      expect(snapshot(core, id).byPath.size).toBe(3);
+      // Every photo deleted, the folder kept: on the disk it was walked on, an
+      // empty root is an empty folder, not the mount point of an absent drive.
+      for (const n of [1, 2, 3]) unlinkSync(join(a, `photo${n}.jpg`));
+      const [job] = core.rescan([id]);
+      // Waits at most 10 s: a collection taken offline would wait for ever.
+      await until(
+        'the rescan ends or waits',
+        () => core.job(job!.id)!.status !== 'running' && core.job(job!.id)!.status !== 'queued',
+        10_000,
+      );
+      expect(core.job(job!.id)!.waitingFor).toBeNull();
+      expect(core.job(job!.id)!.status).toBe('completed');
+      const c = core.collections().find((x) => x.collection.id === id)!.collection;
+      expect(c.offlineSince).toBeNull();
+      expect(snapshot(core, id).byPath.size).toBe(0);
+      await until(
+        'the outputs are deleted',
+        () => filesBelow(join(dataDir, 'cache')).length === 0,
+        5000,
+      );
+      expect(core.checkInvariants()).toEqual([]);
+    } finally {
+      await core.close();
+    }
+  }, 60_000);
+
   it('follows changes on disk by itself while it runs, watched', async () => {
     const root = tempDir();
     const a = join(root, 'watched');

@@ -206,9 +206,15 @@ export class JobTransitions {
    * The collection's images the walk did not see (`seen`) are gone: hidden at
    * once and no longer waited for; they are deleted with their outputs once
    * no walk of the library is under way, since another collection's walk may
-   * still find where they moved (see `purgeGone`).
+   * still find where they moved (see `purgeGone`). `rootDev` is the device
+   * the walk found the root on (see `rootUnreachable`).
    */
-  finishScan(jobId: number, seen: ReadonlySet<number>, walkRequests?: number): void {
+  finishScan(
+    jobId: number,
+    seen: ReadonlySet<number>,
+    walkRequests?: number,
+    rootDev: number | null = null,
+  ): void {
     this.store.transition((tx) => {
       const job = tx.jobs.get(jobId);
       if (!job) return; // its collection was removed meanwhile
@@ -217,7 +223,7 @@ export class JobTransitions {
         tx.images.markGone(id, tx.now);
         tx.items.dropPendingOfImage(id);
       }
-      tx.collections.setOnline(job.collectionId, tx.now);
+      tx.collections.setOnline(job.collectionId, tx.now, rootDev);
       // Asked to walk again since this walk began: it walks once more.
       if (walkRequests !== undefined && job.walkRequests !== walkRequests) return;
       tx.jobs.setScanFinished(jobId, true, tx.now);

@@ -601,7 +601,11 @@ export class Scheduler {
       // The root may have gone away under the walk (an unplugged drive: the walk
       // then finds nothing): offline, and nothing of it is declared gone.
       if (await this.wentOffline(collection)) return;
-      jobs.finishScan(job.id, seen, job.walkRequests);
+      const rootDev =
+        source.kind === 'folder'
+          ? ((await stat(collection.root).catch(() => null))?.dev ?? null)
+          : null;
+      jobs.finishScan(job.id, seen, job.walkRequests, rootDev);
       this.d.events.filesQueued?.();
     } else {
       await this.probePending(job.id, source, limits);
@@ -749,10 +753,12 @@ const SOURCE_GONE: ReadonlySet<string> = new Set(['NOT_FOUND', 'IO_ERROR', 'ARCH
 /**
  * Why a collection's root cannot be reached, in words, or null when it can.
  * `known` counts the images the library has of it (an empty folder with none
- * is an empty collection, not an absent drive).
+ * is an empty collection, not an absent drive). An empty root is an absent
+ * drive's mount point unless it is on the device a walk last found it on
+ * (`rootDev`): then its photos were deleted, and a walk says so.
  */
 export async function rootUnreachable(
-  c: { kind: 'folder' | 'archive'; root: string },
+  c: { kind: 'folder' | 'archive'; root: string; rootDev?: number | null },
   known: () => number,
 ): Promise<string | null> {
   const st = await stat(c.root).catch(() => null);
@@ -761,6 +767,7 @@ export async function rootUnreachable(
   if (!st.isDirectory()) return `${c.root} is not a folder any more`;
   // One entry tells: the check runs at each walk's start and end, and the
   // root of a large collection may hold many thousands of names.
+  if (c.rootDev !== undefined && c.rootDev !== null && c.rootDev === st.dev) return null;
   const empty = await hasNoEntry(c.root);
   return empty && known() > 0 ? `${c.root} is empty (a drive that is not mounted?)` : null;
 }

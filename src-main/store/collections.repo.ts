@@ -1,4 +1,5 @@
 import type { Db } from './database.ts';
+import { idFloor } from './id-floor.ts';
 import type { CollectionRow } from './rows.ts';
 import type { CollectionKind } from '../../src-shared/domain.ts';
 
@@ -13,6 +14,7 @@ interface CollectionDbRow {
   offline_since: number | null;
   last_seen_at: number | null;
   watch: number | null;
+  root_dev: number | null;
 }
 
 function toCollection(r: CollectionDbRow): CollectionRow {
@@ -27,18 +29,21 @@ function toCollection(r: CollectionDbRow): CollectionRow {
     offlineSince: r.offline_since,
     lastSeenAt: r.last_seen_at,
     watch: r.watch === null ? null : r.watch === 1,
+    rootDev: r.root_dev,
   };
 }
 
 /** Collections: a folder or an archive, with the cache folder its new outputs go to. */
 export class CollectionsRepo {
   private readonly st;
+  private readonly nextId: () => number;
 
   constructor(db: Db) {
+    this.nextId = idFloor(db, 'collections');
     this.st = {
-      insert: db.prepare<[CollectionKind, string, string, number, number], unknown>(
-        `INSERT INTO collections (kind, root, name, cache_folder_id, created_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (root) DO NOTHING`,
+      insert: db.prepare<[number, CollectionKind, string, string, number, number], unknown>(
+        `INSERT INTO collections (id, kind, root, name, cache_folder_id, created_at)
+         VALUES (?, ?, ?, ?, ?, ?)`,
       ),
       byRoot: db.prepare<[string], CollectionDbRow>('SELECT * FROM collections WHERE root = ?'),
       byId: db.prepare<[number], CollectionDbRow>('SELECT * FROM collections WHERE id = ?'),
@@ -53,8 +58,9 @@ export class CollectionsRepo {
       setOffline: db.prepare<[number, number], unknown>(
         'UPDATE collections SET offline_since = coalesce(offline_since, ?) WHERE id = ?',
       ),
-      setOnline: db.prepare<[number, number], unknown>(
-        'UPDATE collections SET offline_since = NULL, last_seen_at = ? WHERE id = ?',
+      setOnline: db.prepare<[number, number | null, number], unknown>(
+        `UPDATE collections SET offline_since = NULL, last_seen_at = ?,
+         root_dev = coalesce(?, root_dev) WHERE id = ?`,
       ),
       offline: db.prepare<[], CollectionDbRow>(
         'SELECT * FROM collections WHERE offline_since IS NOT NULL AND removing = 0',
@@ -73,7 +79,9 @@ export class CollectionsRepo {
     c: { kind: CollectionKind; root: string; name: string; cacheFolderId: number },
     t: number,
   ): CollectionRow {
-    this.st.insert.run(c.kind, c.root, c.name, c.cacheFolderId, t);
+    if (!this.byRoot(c.root)) {
+      this.st.insert.run(this.nextId(), c.kind, c.root, c.name, c.cacheFolderId, t);
+    }
     const row = this.byRoot(c.root);
     if (!row) throw new Error('collection vanished inside its own transaction');
     return row;
@@ -113,9 +121,9 @@ export class CollectionsRepo {
     this.st.setOffline.run(t, id);
   }
 
-  /** Its root was reached at `t`. */
-  setOnline(id: number, t: number): void {
-    this.st.setOnline.run(t, id);
+  /** Its root was reached at `t`, on device `rootDev` when a walk read it (else unchanged). */
+  setOnline(id: number, t: number, rootDev: number | null = null): void {
+    this.st.setOnline.run(t, rootDev, id);
   }
 
   offline(): CollectionRow[] {

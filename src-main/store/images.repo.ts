@@ -1,4 +1,5 @@
 import type { Db } from './database.ts';
+import { idFloor } from './id-floor.ts';
 import type { ImageRow } from './rows.ts';
 import type { Variant } from '../../src-shared/domain.ts';
 import { naturalSortKey } from '../../src-shared/natural-sort.ts';
@@ -55,8 +56,10 @@ export type ImageWithOutputs = ImageRow & { has: Record<Variant, boolean> };
 /** Images of collections, addressed by (collection, entry path). */
 export class ImagesRepo {
   private readonly st;
+  private readonly nextId: () => number;
 
   constructor(db: Db) {
+    this.nextId = idFloor(db, 'images');
     this.st = {
       byPath: db.prepare<[number, string], ImageDbRow>(
         'SELECT * FROM images WHERE collection_id = ? AND entry_path = ?',
@@ -87,10 +90,6 @@ export class ImagesRepo {
                 OR (o.variant = 'cache' AND o.settings_hash = ?))) AS current_outputs
          FROM json_each(?) AS p
          CROSS JOIN images i ON i.collection_id = ? AND i.entry_path = p.value`,
-      ),
-      nextId: db.prepare<[], { last: number }>(
-        `UPDATE id_floor SET last = max(last, (SELECT coalesce(max(id), 0) FROM images)) + 1
-         WHERE name = 'images' RETURNING last`,
       ),
       insert: db.prepare<[number, number, string, string, number, number, string | null], unknown>(
         `INSERT INTO images (id, collection_id, entry_path, sort_key, size, mtime_ms, fingerprint)
@@ -226,8 +225,7 @@ export class ImagesRepo {
     mtimeMs: number,
     fingerprint: string | null = null,
   ): number {
-    const id = this.st.nextId.get()?.last;
-    if (id === undefined) throw new Error('id_floor has no row for images');
+    const id = this.nextId();
     this.st.insert.run(
       id,
       collectionId,

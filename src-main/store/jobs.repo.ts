@@ -1,4 +1,5 @@
 import type { Db } from './database.ts';
+import { idFloor } from './id-floor.ts';
 import type { JobRow, PauseReason, StageRow } from './rows.ts';
 import {
   STAGES,
@@ -74,13 +75,15 @@ function toStage(r: StageDbRow): StageRow {
  */
 export class JobsRepo {
   private readonly st;
+  private readonly nextId: () => number;
 
   constructor(db: Db) {
+    this.nextId = idFloor(db, 'jobs');
     const all = (where: string) => db.prepare<[], JobDbRow>(`SELECT * FROM jobs ${where}`);
     this.st = {
-      insert: db.prepare<[number, JobKind, number, number], unknown>(
-        `INSERT INTO jobs (collection_id, kind, status, created_at, updated_at)
-         VALUES (?, ?, 'queued', ?, ?)`,
+      insert: db.prepare<[number, number, JobKind, number, number], unknown>(
+        `INSERT INTO jobs (id, collection_id, kind, status, created_at, updated_at)
+         VALUES (?, ?, ?, 'queued', ?, ?)`,
       ),
       insertStage: db.prepare<[number, StageName], unknown>(
         `INSERT INTO stages (job_id, stage, status) VALUES (?, ?, 'queued')`,
@@ -162,7 +165,8 @@ export class JobsRepo {
 
   /** Creates a job with its three stages; its status is derived when the transition ends. */
   insert(collectionId: number, t: number, kind: JobKind = 'import'): number {
-    const id = Number(this.st.insert.run(collectionId, kind, t, t).lastInsertRowid);
+    const id = this.nextId();
+    this.st.insert.run(id, collectionId, kind, t, t);
     for (const stage of STAGES) this.st.insertStage.run(id, stage);
     return id;
   }

@@ -261,4 +261,23 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    name: 'full hashes for ties, the root device of a walk, ids of jobs never reused',
+    up(db) {
+      db.exec(`
+        -- A hash of the whole file, made by the worker that decoded it: a new file
+        -- whose sampled fingerprint matches several gone images is told between them.
+        ALTER TABLE images ADD COLUMN content_hash TEXT;
+        -- The device of a folder collection's root when a walk last reached it: an
+        -- empty root on another device is an unmounted drive, on the same one a
+        -- folder whose photos were all deleted.
+        ALTER TABLE collections ADD COLUMN root_dev INTEGER;
+        -- A job's id is never given out twice (a process waiting on a job that was
+        -- taken in by another collection must not find a newer job under its id).
+        INSERT INTO id_floor VALUES ('jobs', (SELECT coalesce(max(id), 0) FROM jobs));
+        UPDATE id_floor SET last = max(last, (SELECT coalesce(max(id), 0) FROM collections))
+          WHERE name = 'collections';
+      `);
+    },
+  },
 ];

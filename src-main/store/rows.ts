@@ -29,6 +29,8 @@ export interface CollectionRow {
   lastSeenAt: number | null;
   /** Watched for changes: true or false as the user set it, null to follow the global setting. */
   watch: boolean | null;
+  /** The device its root was on when a walk last reached it (null before the first). */
+  rootDev: number | null;
 }
 
 export interface CacheFolderRow {

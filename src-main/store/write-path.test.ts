@@ -35,6 +35,44 @@ function jobWithOneImage(store: Store, collectionId: number, name = 'a.jpg') {
 }
 
 describe('the write path', () => {
+  it('never gives out an image, collection or job id twice, across removals and reopening', () => {
+    const { file, store, col } = setup();
+    const made = (root: string) =>
+      store.transition((tx) => {
+        const c = tx.collections.upsert(
+          { kind: 'folder', root, name: root, cacheFolderId: col.cacheFolderId },
+          tx.now,
+        );
+        const jobId = tx.jobs.insert(c.id, tx.now);
+        const imageId = tx.images.insert(c.id, 'a.jpg', 1, 1);
+        return { collectionId: c.id, jobId, imageId };
+      });
+    const first = made('/newest');
+    // The newest of each goes: its id must not come back.
+    store.transition((tx) => tx.collections.remove(first.collectionId));
+    expect(store.jobs.get(first.jobId)).toBeUndefined();
+    const second = made('/again');
+    expect(second.collectionId).toBeGreaterThan(first.collectionId);
+    expect(second.jobId).toBeGreaterThan(first.jobId);
+    expect(second.imageId).toBeGreaterThan(first.imageId);
+    store.transition((tx) => tx.collections.remove(second.collectionId));
+    store.close();
+    const reopened = Store.open(file);
+    try {
+      const third = reopened.transition((tx) => {
+        const c = tx.collections.upsert(
+          { kind: 'folder', root: '/third', name: 'third', cacheFolderId: col.cacheFolderId },
+          tx.now,
+        );
+        return { collectionId: c.id, jobId: tx.jobs.insert(c.id, tx.now) };
+      });
+      expect(third.collectionId).toBeGreaterThan(second.collectionId);
+      expect(third.jobId).toBeGreaterThan(second.jobId);
+    } finally {
+      reopened.close();
+    }
+  });
+
   it('refuses a write to any state table outside a transition', () => {
     const { store, col } = setup();
     const { jobId } = jobWithOneImage(store, col.id);
