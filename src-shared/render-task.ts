@@ -34,7 +34,15 @@ export interface SourceInfo {
   orientation: number;
   /** Estimated JPEG quality of the source, or null when not a JPEG or unknown. */
   quality: number | null;
+  /**
+   * The CONTENT_HASH of every byte of the input (hex), or null when it could
+   * not be read again: tells apart files whose sampled fingerprints are alike.
+   */
+  contentHash: string | null;
 }
+
+/** The node:crypto hash a whole file's content is identified by (worker and scan alike). */
+export const CONTENT_HASH = 'sha256';
 
 /** One output as written: its final path, size and pixel dimensions. */
 export interface WrittenOutput {

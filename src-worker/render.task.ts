@@ -5,7 +5,7 @@
  * learnt and wrote. Expected failures (bad input, full disk) are values;
  * only a bug throws.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { mkdir, open, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -16,7 +16,7 @@ import { CRASH_POINTS, crashHookFrom, noCrash } from '../src-shared/crash-points
 import type { CrashHook } from '../src-shared/crash-points.ts';
 import type { ErrorCode, Failure } from '../src-shared/domain.ts';
 import { estimateJpegQuality } from '../src-shared/jpeg-quality.ts';
-import { tempPathFor } from '../src-shared/render-task.ts';
+import { CONTENT_HASH, tempPathFor } from '../src-shared/render-task.ts';
 import type {
   RenderInput,
   RenderOutputSpec,
@@ -125,11 +125,14 @@ export default async function render(req: RenderRequest): Promise<RenderResult> 
       height: meta.autoOrient.height,
       orientation: meta.orientation ?? 1,
       quality: meta.format === 'jpeg' ? estimateJpegQuality(head.bytes) : null,
+      contentHash: null,
     };
     if (req.outputs.length === 0) return { ok: true, source: info, outputs: [] };
 
     const encoded = await encodeAll(source, req, info.quality);
     const outputs = await writeAll(encoded);
+    // Read once more (from the page cache, just decoded): a few ms beside the decode.
+    info.contentHash = await hashOf(req.input).catch(() => null);
     return { ok: true, source: info, outputs };
   } catch (err) {
     if (isSurprise(err)) throw err;
@@ -163,6 +166,21 @@ export default async function render(req: RenderRequest): Promise<RenderResult> 
       };
     }
     return { ok: false, ...failure };
+  }
+}
+
+/** The CONTENT_HASH of all of the source's bytes, hex. */
+async function hashOf(input: RenderInput): Promise<string> {
+  const hash = createHash(CONTENT_HASH);
+  if (input.kind === 'buffer') return hash.update(input.data).digest('hex');
+  const handle = await open(input.path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  try {
+    for await (const chunk of handle.createReadStream({ autoClose: false })) {
+      hash.update(chunk as Buffer);
+    }
+    return hash.digest('hex');
+  } finally {
+    await handle.close();
   }
 }
 

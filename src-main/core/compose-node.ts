@@ -63,6 +63,7 @@ export function openNodeCore(o: NodeCoreOptions): AlbumenCore {
         probe: (source, entryPath, limits) => probeEntry(reader, source, entryPath, limits),
         toRenderInput: (source, entryPath) => reader.toRenderInput(source, entryPath),
         fingerprint: (source, entryPath) => reader.fingerprint(source, entryPath),
+        contentHash: (source, entryPath) => reader.contentHash(source, entryPath),
         openStream: (source, entryPath) => reader.openStream(source, entryPath),
         close: () => reader.close(),
       };

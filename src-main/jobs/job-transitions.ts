@@ -49,7 +49,7 @@ export type ScanOutcome = ({ ok: true } & ImageMeta) | ({ ok: false } & Failure)
 
 /** How a render unit ended, as the scheduler reports it. */
 export type RenderOutcome =
-  | { kind: 'done'; source: ImageMeta; outputs: OutputRecord[] }
+  | { kind: 'done'; source: ImageMeta; outputs: OutputRecord[]; contentHash?: string | null }
   | { kind: 'failed'; failure: Failure }
   /**
    * The image was in flight when the decoder crashed or timed out: it runs alone
@@ -577,7 +577,10 @@ export class JobTransitions {
           // The file changed while it rendered: what was made stands in (it is the
           // picture the user had) and is made again from the new file.
           const outdated = image.version !== unit.version;
-          if (!outdated) tx.images.setMeta(unit.imageId, outcome.source);
+          if (!outdated) {
+            tx.images.setMeta(unit.imageId, outcome.source);
+            if (outcome.contentHash) tx.images.setContentHash(unit.imageId, outcome.contentHash);
+          }
           for (const it of unit.items) {
             const o = outcome.outputs.find((x) => x.variant === it.variant);
             if (!o) {

@@ -64,6 +64,8 @@ export interface LibraryPort {
   toRenderInput(source: CollectionSource, entryPath: string): Promise<RenderInput>;
   /** Identifies an entry's content for finding moved files (see SourceReader.fingerprint). */
   fingerprint(source: CollectionSource, entryPath: string): Promise<string>;
+  /** Hashes all of an entry's bytes (see SourceReader.contentHash): ties only. */
+  contentHash(source: CollectionSource, entryPath: string): Promise<string>;
 }
 
 /** What the scheduler tells the rest of the core as work moves. */
@@ -647,6 +649,7 @@ export class Scheduler {
         e.fingerprint ?? (await this.d.library.fingerprint(source, e.entryPath).catch(() => null));
       let movedFrom: number | undefined;
       if (!known && fingerprint) {
+        const candidates: ImageRow[] = [];
         for (const c of this.d.store.images.sameContent(e.size, fingerprint)) {
           if (seen.has(c.id) || claimed.has(c.id)) continue;
           // A move or a rename keeps the file's time; a retouched copy of the same
@@ -654,15 +657,38 @@ export class Scheduler {
           // (An archive entry's CRC covers its whole content.)
           if (source.kind === 'folder' && c.mtimeMs !== Math.round(e.mtimeMs)) continue;
           if (c.goneAt !== null || (await this.sourceGone(c, collection, listed))) {
-            movedFrom = c.id;
-            claimed.add(c.id);
-            break;
+            candidates.push(c);
           }
+        }
+        const from = await this.breakTie(source, e.entryPath, candidates);
+        if (from) {
+          movedFrom = from.id;
+          claimed.add(from.id);
         }
       }
       out.push({ ...e, fingerprint, ...(movedFrom === undefined ? {} : { movedFrom }) });
     }
     return out;
+  }
+
+  /**
+   * Which of the gone images a new file is, when several have its fingerprint
+   * (and time): the one whose whole content hashes alike (see CONTENT_HASH),
+   * else one never hashed; none when every one hashed differently. One
+   * candidate is taken as it is: the whole file is read only to break a tie.
+   */
+  private async breakTie(
+    source: CollectionSource,
+    entryPath: string,
+    candidates: readonly ImageRow[],
+  ): Promise<ImageRow | undefined> {
+    if (candidates.length <= 1) return candidates[0];
+    const hash = await this.d.library.contentHash(source, entryPath).catch(() => null);
+    if (hash === null) return candidates[0];
+    return (
+      candidates.find((c) => c.contentHash === hash) ??
+      candidates.find((c) => c.contentHash === null)
+    );
   }
 
   /**
@@ -805,8 +831,8 @@ function toOutcome(
         height: o.height,
       });
     }
-    const { format, width, height, orientation } = result.source;
-    return { kind: 'done', source: { format, width, height, orientation }, outputs };
+    const { format, width, height, orientation, contentHash } = result.source;
+    return { kind: 'done', source: { format, width, height, orientation }, outputs, contentHash };
   }
   if ('crashed' in result && result.crashed) {
     const code = result.code === 'TIMEOUT' ? 'TIMEOUT' : 'DECODER_CRASH';

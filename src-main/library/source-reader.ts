@@ -4,7 +4,7 @@ import { stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Entry, ZipFile } from 'yauzl';
-import type { RenderInput } from '../../src-shared/render-task.ts';
+import { CONTENT_HASH, type RenderInput } from '../../src-shared/render-task.ts';
 import { DEFAULT_SETTINGS } from '../../src-shared/settings.ts';
 import type { InputLimits } from '../../src-shared/settings.ts';
 import type { ArchiveItem } from './archive-index.ts';
@@ -203,6 +203,21 @@ export class SourceReader {
     } finally {
       await handle.close();
     }
+  }
+
+  /**
+   * The CONTENT_HASH of all of an entry's bytes, hex: what tells apart files
+   * whose fingerprints are alike (the same hash as the worker's of a render).
+   */
+  async contentHash(source: CollectionSource, entryPath: string): Promise<string> {
+    const { stream } = await this.openStream(source, entryPath);
+    const hash = createHash(CONTENT_HASH);
+    try {
+      for await (const chunk of stream) hash.update(chunk as Buffer);
+    } catch (err) {
+      throw LibraryError.from(failureFromFsError(err, 'file'), err);
+    }
+    return hash.digest('hex');
   }
 
   /** A stream of an entry's bytes and its size, for serving the original. */

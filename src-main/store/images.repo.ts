@@ -15,6 +15,7 @@ interface ImageDbRow {
   height: number | null;
   orientation: number | null;
   fingerprint: string | null;
+  content_hash: string | null;
   version: number;
   gone_at: number | null;
 }
@@ -31,6 +32,7 @@ function toImage(r: ImageDbRow): ImageRow {
     height: r.height,
     orientation: r.orientation,
     fingerprint: r.fingerprint,
+    contentHash: r.content_hash,
     version: r.version,
     goneAt: r.gone_at,
   };
@@ -96,7 +98,7 @@ export class ImagesRepo {
          VALUES (?, ?, ?, ?, ?, ?, ?)`,
       ),
       changed: db.prepare<[number, number, string | null, number], unknown>(
-        `UPDATE images SET size = ?, mtime_ms = ?, fingerprint = ?, version = version + 1,
+        `UPDATE images SET size = ?, mtime_ms = ?, fingerprint = ?, content_hash = NULL, version = version + 1,
          gone_at = NULL WHERE id = ?`,
       ),
       move: db.prepare<[number, string, string, number, number, number], unknown>(
@@ -111,6 +113,9 @@ export class ImagesRepo {
       ),
       setFingerprint: db.prepare<[string, number], unknown>(
         'UPDATE images SET fingerprint = ? WHERE id = ?',
+      ),
+      setContentHash: db.prepare<[string, number], unknown>(
+        'UPDATE images SET content_hash = ? WHERE id = ?',
       ),
       sameContent: db.prepare<[number, string], ImageDbRow>(
         'SELECT * FROM images WHERE size = ? AND fingerprint = ? ORDER BY id',
@@ -283,6 +288,11 @@ export class ImagesRepo {
 
   setFingerprint(id: number, fingerprint: string): void {
     this.st.setFingerprint.run(fingerprint, id);
+  }
+
+  /** The hash of the whole file the current version's render read. */
+  setContentHash(id: number, contentHash: string): void {
+    this.st.setContentHash.run(contentHash, id);
   }
 
   /** Images (of any collection, gone ones included) with this size and fingerprint. */

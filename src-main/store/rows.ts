@@ -81,6 +81,8 @@ export interface ImageRow {
   orientation: number | null;
   /** Size plus a hash of sampled blocks (an archive entry: its CRC); null until known. */
   fingerprint: string | null;
+  /** The CONTENT_HASH of the whole file, from the decode that rendered it; null until then. */
+  contentHash: string | null;
   /** Bumped each time the file changes in place. */
   version: number;
   /** When a rescan did not find it; null while it is in the library. */

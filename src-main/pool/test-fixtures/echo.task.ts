@@ -38,6 +38,7 @@ export default async function echo(req: RenderRequest): Promise<RenderResult> {
       height: checksum(data),
       orientation: 1,
       quality: null,
+      contentHash: null,
     },
     outputs: [],
   };
