@@ -58,6 +58,17 @@ function output(variant: 'thumbnail' | 'cache', imageId: number) {
   };
 }
 
+/** Claims up to `n` pending render units of a job and finishes each as rendered. */
+function renderPending(jobs: JobTransitions, jobId: number, n: number): void {
+  for (const u of jobs.skipAndClaim(
+    jobId,
+    jobs.pendingRenderUnits(jobId, n, new Set()),
+    new Set(),
+  )) {
+    renderDone(jobs, u);
+  }
+}
+
 function renderDone(jobs: JobTransitions, u: RenderUnit) {
   return jobs.completeRender(u, {
     kind: 'done',
@@ -227,13 +238,7 @@ describe('JobTransitions', () => {
     const { store, jobs, col } = setup();
     const first = jobs.createJob(col.id);
     scanned(jobs, first.id, col.id, 2);
-    for (const u of jobs.skipAndClaim(
-      first.id,
-      jobs.pendingRenderUnits(first.id, 10, new Set()),
-      new Set(),
-    )) {
-      renderDone(jobs, u);
-    }
+    renderPending(jobs, first.id, 10);
     expect(store.jobs.get(first.id)?.status).toBe('completed');
     expect(store.cacheFolders.get(1)).toMatchObject({ files: 4, bytes: 400 });
 
@@ -259,13 +264,7 @@ describe('JobTransitions', () => {
     const { store, jobs, col } = setup();
     const first = jobs.createJob(col.id);
     scanned(jobs, first.id, col.id, 1);
-    for (const u of jobs.skipAndClaim(
-      first.id,
-      jobs.pendingRenderUnits(first.id, 1, new Set()),
-      new Set(),
-    )) {
-      renderDone(jobs, u);
-    }
+    renderPending(jobs, first.id, 1);
     // Changed in place and read again, but cancelled before its outputs were remade.
     const second = jobs.createJob(col.id);
     jobs.markStarted(second.id);
@@ -357,13 +356,7 @@ describe('JobTransitions', () => {
       job.id,
       jobs.claimScanItems(job.id, 10).map((w) => ({ work: w, outcome: probeOk })),
     );
-    for (const u of jobs.skipAndClaim(
-      job.id,
-      jobs.pendingRenderUnits(job.id, 10, new Set()),
-      new Set(),
-    )) {
-      renderDone(jobs, u);
-    }
+    renderPending(jobs, job.id, 10);
     const changed = entries(2);
     changed[0] = { ...changed[0]!, size: 4321, mtimeMs: 9999 };
     jobs.recordScanBatch(job.id, col.id, changed, H);
