@@ -6,7 +6,7 @@ import { Store, StoreFullError } from '../store/store.ts';
 import { storeInvariantProblems } from '../store/invariants.ts';
 import type { CacheFolderRow, CollectionRow, ImageRow, JobRow } from '../store/rows.ts';
 import type { ImageWithOutputs } from '../store/images.repo.ts';
-import { JobTransitions } from '../jobs/job-transitions.ts';
+import { GONE_GRACE_MS, JobTransitions, WALK_SLACK_MS } from '../jobs/job-transitions.ts';
 import {
   Scheduler,
   rootUnreachable,
@@ -276,6 +276,7 @@ export class AlbumenCore {
       await this.bringBackOnline();
       await this.noticeOffline();
       this.syncWatches();
+      this.purgeHeldImages();
       const waiting = this.store.jobs.pausedForSpace();
       if (!waiting.length) return;
       this.cache.forgetRoom();
@@ -531,6 +532,15 @@ export class AlbumenCore {
         this.collectionsChanged();
       }
     }
+  }
+
+  /**
+   * Gone images kept for another collection's walk (see purgeGone) are
+   * deleted once their time is up; a read alone when there is nothing to do.
+   */
+  private purgeHeldImages(): void {
+    if (!this.store.images.purgeable(1, Date.now() - GONE_GRACE_MS, WALK_SLACK_MS).length) return;
+    if (this.transitions.purgeGone()) void this.drainDeletions();
   }
 
   /** Offline collections whose root is reachable again come back and are walked again. */

@@ -6,9 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import { mkdirSync, renameSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import sharp from 'sharp';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { openNodeCore } from './compose-node.ts';
 import { Store } from '../store/store.ts';
+import { WALK_SLACK_MS } from '../jobs/job-transitions.ts';
 import { useTempDir } from '../test-support/temp-dir.ts';
 import { photoJpeg, writePhotos } from '../test-support/fixtures.ts';
 import { filesBelow, importAndWait, snapshot, until } from '../test-support/library-state.ts';
@@ -212,6 +213,58 @@ describe('rescan', () => {
         core.collections().find((c) => c.collection.id === id)?.collection.offlineSince,
       ).toBeNull();
       expect(snapshot(core, id)).toEqual(before);
+      expect(core.checkInvariants()).toEqual([]);
+    } finally {
+      await core.close();
+    }
+  }, 60_000);
+
+  it('keeps a photo moved to another collection when the collection it left is rescanned first', async () => {
+    const root = tempDir();
+    const a = join(root, 'A');
+    const b = join(root, 'B');
+    await writePhotos(a, 3, { width: 320, height: 240 });
+    mkdirSync(b);
+    writeFileSync(join(b, 'b1.jpg'), await photoJpeg(300, 200));
+    const dataDir = join(root, 'data');
+    const core = openNodeCore({ dataDir, logFile: null, pollMs: 100, watch: false });
+    try {
+      const colA = (await importAndWait(core, a)).collectionId;
+      const colB = (await importAndWait(core, b)).collectionId;
+      const before = snapshot(core, colA);
+      const moved = before.byPath.get('photo2.jpg')!;
+      renameSync(join(a, 'photo2.jpg'), join(b, 'from-a.jpg'));
+      unlinkSync(join(a, 'photo3.jpg'));
+      // B's import walked it just now: a walk of A that begins a moment later is
+      // taken as one with B's; this one begins well after.
+      await until(
+        "B's last walk is not A's",
+        () => Date.now() > core.collection(colB)!.walkedAt! + WALK_SLACK_MS + 200,
+        WALK_SLACK_MS + 2000,
+      );
+      const deleted = before.byPath.get('photo3.jpg')!;
+      // The collection it left, alone: both images are gone from it, and kept
+      // (hidden, with their outputs) while B was not walked since.
+      const [jobA] = core.rescan([colA]);
+      await core.whenDone([jobA!.id]);
+      expect([...snapshot(core, colA).byPath.keys()]).toEqual(['photo1.jpg']);
+      expect(core.image(moved)?.goneAt).not.toBeNull();
+      expect(core.outputsOf(moved)).toHaveLength(2);
+      // Then the one it went to: the photo is found there, with its id and files.
+      const [jobB] = core.rescan([colB]);
+      const [doneB] = await core.whenDone([jobB!.id]);
+      expect(doneB!.stages.thumbnail.total).toBe(0);
+      const afterB = snapshot(core, colB);
+      expect(afterB.byPath.get('from-a.jpg')).toBe(moved);
+      expect(afterB.files.get(moved)).toEqual(before.files.get(moved));
+      // Every collection walked since: the deleted one goes, with its files.
+      expect(core.image(deleted)).toBeUndefined();
+      await until(
+        'its outputs are deleted',
+        () =>
+          !filesBelow(join(dataDir, 'cache')).some((p) => basename(p).startsWith(`${deleted}-`)),
+        5000,
+      );
       expect(core.checkInvariants()).toEqual([]);
     } finally {
       await core.close();

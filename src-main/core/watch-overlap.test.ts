@@ -123,6 +123,70 @@ describe('watched collections go offline and come back by themselves', () => {
   );
 });
 
+describe('a drive mounted inside a collection', () => {
+  it.skipIf(!canMount)(
+    'keeps the images of a drive unmounted inside a collection, and finds them unchanged when it is back',
+    async () => {
+      const root = tempDir();
+      const a = join(root, 'library');
+      await writePhotos(a, 2, { width: 320, height: 240 });
+      const card = join(a, 'card');
+      const drive = mountTmpfs(card, 64 * 1024 * 1024);
+      const core = openCore(join(root, 'data'), { watch: false });
+      try {
+        await writePhotos(card, 3, { width: 300, height: 200 });
+        const id = (await importAndWait(core, a)).collectionId;
+        const before = snapshot(core, id);
+        expect(before.byPath.size).toBe(5);
+        const saved = ['photo1.jpg', 'photo2.jpg', 'photo3.jpg'].map((n) => {
+          const p = join(card, n);
+          return { n, st: statSync(p), bytes: readFileSync(p) };
+        });
+        // The card is unplugged: its mount point is an empty folder on the
+        // library's disk. Its images are offline, not deleted; a photo deleted
+        // beside it is.
+        drive.unmount();
+        expect(readdirSync(card)).toEqual([]);
+        unlinkSync(join(a, 'photo2.jpg'));
+        const [job] = core.rescan([id]);
+        const [done] = await core.whenDone([job!.id]);
+        expect(done!.status).toBe('completed');
+        const during = snapshot(core, id);
+        expect([...during.byPath.keys()].sort()).toEqual([
+          'card/photo1.jpg',
+          'card/photo2.jpg',
+          'card/photo3.jpg',
+          'photo1.jpg',
+        ]);
+        for (const [path, imageId] of during.byPath) {
+          expect(during.files.get(imageId), path).toEqual(before.files.get(imageId));
+        }
+        // Plugged in again: a rescan finds the card's photos as they were.
+        const again = mountTmpfs(card, 64 * 1024 * 1024);
+        try {
+          for (const f of saved) {
+            const p = join(card, f.n);
+            writeFileSync(p, f.bytes);
+            utimesSync(p, f.st.atime, f.st.mtime);
+          }
+          const [back] = core.rescan([id]);
+          const [ended] = await core.whenDone([back!.id]);
+          expect(ended!.stages.thumbnail.total).toBe(0);
+          expect(snapshot(core, id)).toEqual(during);
+          expect(core.checkInvariants()).toEqual([]);
+        } finally {
+          await core.close();
+          again.unmount();
+        }
+      } finally {
+        await core.close();
+        drive.unmount();
+      }
+    },
+    60_000,
+  );
+});
+
 describe('back online at start', () => {
   it('resumes a collection whose root came back as processing starts, not at the first space check', async () => {
     // Found by the fuzzer (seed 808, fourth sequence, with unplug and watch):

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { Store } from '../store/store.ts';
 import type { RenderUnit, ScannedEntry } from '../store/rows.ts';
-import { JobTransitions, isUnchanged } from './job-transitions.ts';
+import { JobTransitions, KEPT_RESCANS, isUnchanged } from './job-transitions.ts';
 import { useTempDir } from '../test-support/temp-dir.ts';
 
 const tempDir = useTempDir();
@@ -78,6 +78,37 @@ function renderDone(jobs: JobTransitions, u: RenderUnit) {
 }
 
 describe('JobTransitions', () => {
+  it('keeps the newest finished rescans of a collection and those with failures, not one per change', () => {
+    const { store, jobs, col } = setup();
+    let failedJob = 0;
+    for (let r = 0; r < KEPT_RESCANS + 10; r++) {
+      const job = jobs.openOrCreateJob(col.id, 'rescan');
+      jobs.markStarted(job.id);
+      const seen = jobs.recordScanBatch(job.id, col.id, entries(1, `r${r}-`), H);
+      const work = jobs.claimScanItems(job.id, 1);
+      const fails = r === 2;
+      jobs.completeScanItems(
+        job.id,
+        work.map((w) => ({
+          work: w,
+          outcome: fails
+            ? { ok: false as const, code: 'CORRUPT' as const, message: 'truncated' }
+            : probeOk,
+        })),
+      );
+      // Every image seen so far stays (each rescan adds one file).
+      jobs.finishScan(job.id, new Set([...store.images.idsOf(col.id), ...seen]));
+      renderPending(jobs, job.id, 10);
+      expect(store.jobs.get(job.id)!.finishedAt).not.toBeNull();
+      if (fails) failedJob = job.id;
+    }
+    jobs.openOrCreateJob(col.id, 'rescan');
+    const rescans = store.jobs.page(1000, 0).filter((j) => j.kind === 'rescan' && j.finishedAt);
+    expect(rescans).toHaveLength(KEPT_RESCANS + 1);
+    expect(rescans.map((j) => j.id)).toContain(failedJob);
+    expect(store.images.idsOf(col.id)).toHaveLength(KEPT_RESCANS + 10);
+  });
+
   it('creates a queued job with three empty stages', () => {
     const { store, jobs, col } = setup();
     const job = jobs.createJob(col.id);

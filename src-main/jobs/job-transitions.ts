@@ -3,6 +3,7 @@ import type {
   ImageRow,
   InterruptedItem,
   JobRow,
+  MountPoint,
   OutputRecord,
   PauseReason,
   RenderUnit,
@@ -23,6 +24,25 @@ import { noCrash, type CrashHook } from '../../src-shared/crash-points.ts';
 
 /** After this many suspect events (decoder crash, timeout) with an image in flight, it fails. */
 export const MAX_SUSPECT_EVENTS = 2;
+
+/** Finished rescans kept per collection besides those with failures (see dropOldRescans). */
+export const KEPT_RESCANS = 20;
+
+/**
+ * How long an image a rescan found gone is kept (hidden, with its outputs) for
+ * another collection's walk to find it moved there, when that collection is
+ * not walked sooner.
+ */
+export const GONE_GRACE_MS = 60 * 60 * 1000;
+
+/**
+ * Another collection's walk that began at most this long before the walk that
+ * found an image gone still counts as having looked for it: collections
+ * rescanned together start within moments of each other. (One queued behind
+ * a long walk starts later; the images it finds gone wait for GONE_GRACE_MS
+ * or the next walk of the others, hidden.)
+ */
+export const WALK_SLACK_MS = 2000;
 
 /**
  * Whether a scanned entry is still the file the library has at that path. A
@@ -97,8 +117,12 @@ export class JobTransitions {
     return this.store.transition((tx) => {
       const open = tx.jobs.openOfCollection(collectionId);
       if (!open) {
-        // Earlier rescans that found nothing tell nothing: one per collection at most.
-        if (kind === 'rescan') tx.jobs.dropEmptyRescans(collectionId);
+        // Earlier rescans that found nothing tell nothing: one per collection at most;
+        // of those that did, the newest few (and any with failures) are kept.
+        if (kind === 'rescan') {
+          tx.jobs.dropEmptyRescans(collectionId);
+          tx.jobs.dropOldRescans(collectionId, KEPT_RESCANS);
+        }
         return this.createJob(collectionId, kind);
       }
       // Walked again even if a walk is under way: it may have passed the change already.
@@ -205,25 +229,34 @@ export class JobTransitions {
    * The scan has walked the whole collection: the stages' inputs are complete.
    * The collection's images the walk did not see (`seen`) are gone: hidden at
    * once and no longer waited for; they are deleted with their outputs once
-   * no walk of the library is under way, since another collection's walk may
-   * still find where they moved (see `purgeGone`). `rootDev` is the device
-   * the walk found the root on (see `rootUnreachable`).
+   * no walk of the library may still find where they moved (see `purgeGone`).
+   * `walk.rootDev` is the device the walk found the root on (see
+   * `rootUnreachable`), `walk.mounts` the drives mounted inside it (see
+   * `MountPoint`), `walk.startedAt` when it began (the images it did not see
+   * count as gone since then).
    */
   finishScan(
     jobId: number,
     seen: ReadonlySet<number>,
     walkRequests?: number,
-    rootDev: number | null = null,
+    walk: { rootDev?: number | null; mounts?: readonly MountPoint[]; startedAt?: number } = {},
   ): void {
     this.store.transition((tx) => {
       const job = tx.jobs.get(jobId);
       if (!job) return; // its collection was removed meanwhile
       for (const id of tx.images.idsOf(job.collectionId)) {
         if (seen.has(id)) continue;
-        tx.images.markGone(id, tx.now);
+        tx.images.markGone(id, Math.min(walk.startedAt ?? tx.now, tx.now));
         tx.items.dropPendingOfImage(id);
       }
-      tx.collections.setOnline(job.collectionId, tx.now, rootDev);
+      const began = Math.min(walk.startedAt ?? tx.now, tx.now);
+      tx.collections.walked(
+        job.collectionId,
+        tx.now,
+        began,
+        walk.rootDev ?? null,
+        walk.mounts ?? [],
+      );
       // Asked to walk again since this walk began: it walks once more.
       if (walkRequests !== undefined && job.walkRequests !== walkRequests) return;
       tx.jobs.setScanFinished(jobId, true, tx.now);
@@ -233,14 +266,19 @@ export class JobTransitions {
 
   /**
    * Deletes gone images, their items and outputs, queueing the output files
-   * for deletion in the same commit — unless some job is still walking its
-   * collection (it may find one of them moved). Returns how many.
+   * for deletion in the same commit. None while some job is walking (it may
+   * find one of them moved), and an image stays until every other collection
+   * was walked after it went, or for GONE_GRACE_MS (a file moved from one
+   * collection to another is found when the second is walked, even if the
+   * first was rescanned alone). Returns how many.
    */
   purgeGone(tx?: Tx): number {
     const purge = (t: Tx): number => {
       if (t.jobs.anyWalking()) return 0;
+      const before = t.now - GONE_GRACE_MS;
+      const next = () => t.images.purgeable(500, before, WALK_SLACK_MS);
       let n = 0;
-      for (let batch = t.images.gone(500); batch.length; batch = t.images.gone(500)) {
+      for (let batch = next(); batch.length; batch = next()) {
         for (const image of batch) {
           for (const o of t.outputs.ofImage(image.id))
             t.fileDeletions.add(o.cacheFolderId, o.relPath);

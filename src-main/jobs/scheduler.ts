@@ -1,5 +1,5 @@
 import { opendir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { CollectionSource } from '../library/collection-source.ts';
 import type { WalkEntry } from '../library/walk.ts';
 import type { Logger } from '../util/logger.ts';
@@ -18,6 +18,7 @@ import type {
   CollectionRow,
   ImageRow,
   JobRow,
+  MountPoint,
   OutputRecord,
   RenderUnit,
   ScannedEntry,
@@ -58,6 +59,8 @@ export interface LibraryPort {
       signal: AbortSignal;
       /** Folders never walked (Albumen's data and cache folders). */
       excluded?: readonly string[];
+      /** Told of each drive mounted inside the root (see WalkOptions.onMount). */
+      onMount?: (entryPath: string, dev: number) => void;
     },
   ): AsyncIterable<WalkEntry[]>;
   probe(source: CollectionSource, entryPath: string, limits: InputLimits): Promise<ScanOutcome>;
@@ -558,11 +561,17 @@ export class Scheduler {
       const current = currentHashes(this.d.settings());
       // Every image this walk found (or moved here): the rest of the collection is gone.
       let seen = new Set<number>();
+      // The drives mounted inside the root, found by this walk or kept (unmounted).
+      let mounts: MountPoint[] = [];
+      // When the last pass began: what it did not see is gone since then.
+      let startedAt = store.now();
       // A walk that leaves images unseen is made once more before any of them
       // counts as gone: a folder moved behind the walk (to a place it had
       // passed) is found where it went, with its previews.
       for (let pass = 1; pass <= 2; pass++) {
         seen = new Set<number>();
+        startedAt = store.now();
+        const found = new Map<string, number>();
         try {
           const walk = this.d.library.walk(source, {
             batchSize: SCAN_BATCH,
@@ -570,6 +579,7 @@ export class Scheduler {
             signal: this.abort.signal,
             // Read at each scan: a cache folder added meanwhile is excluded too.
             excluded: this.d.excludedRoots?.() ?? [],
+            onMount: (path, dev) => found.set(path, dev),
           });
           // An archive is listed whole before its first entry comes anyway: taken whole
           // here, its listing tells an entry renamed inside it from a copy (see identify).
@@ -596,6 +606,7 @@ export class Scheduler {
           jobs.failJob(job.id, failure);
           return;
         }
+        mounts = await this.keepUnmounted(collection, found, seen);
         if (store.images.idsOf(collection.id).every((id) => seen.has(id))) break;
       }
       await this.probePending(job.id, source, limits);
@@ -607,11 +618,45 @@ export class Scheduler {
         source.kind === 'folder'
           ? ((await stat(collection.root).catch(() => null))?.dev ?? null)
           : null;
-      jobs.finishScan(job.id, seen, job.walkRequests, rootDev);
+      jobs.finishScan(job.id, seen, job.walkRequests, { rootDev, mounts, startedAt });
       this.d.events.filesQueued?.();
     } else {
       await this.probePending(job.id, source, limits);
     }
+  }
+
+  /**
+   * The drives mounted inside a folder collection (`found` by this walk), and
+   * those recorded by the last walk that are not mounted now: their folder is
+   * missing or on its parent's device (an unplugged drive's mount point). The
+   * images below those are offline, not gone: they are added to `seen`.
+   */
+  private async keepUnmounted(
+    collection: CollectionRow,
+    found: ReadonlyMap<string, number>,
+    seen: Set<number>,
+  ): Promise<MountPoint[]> {
+    const mounts = [...found].map(([path, dev]) => ({ path, dev }));
+    for (const m of collection.mounts) {
+      if (found.has(m.path)) continue;
+      const dir = join(collection.root, ...m.path.split('/'));
+      const [st, parent] = await Promise.all([
+        stat(dir).catch(() => null),
+        stat(dirname(dir)).catch(() => null),
+      ]);
+      if (st && !st.isDirectory()) continue; // a file now: not a mount point any more
+      if (st && parent && st.dev !== parent.dev) continue; // another drive there, walked
+      const held = this.d.store.images.idsUnder(collection.id, m.path);
+      for (const id of held) seen.add(id);
+      mounts.push(m);
+      if (held.length) {
+        this.d.log.log(
+          'warn',
+          `collection ${collection.id}: ${dir} is not mounted; its ${held.length} images are kept`,
+        );
+      }
+    }
+    return mounts;
   }
 
   /**

@@ -71,6 +71,11 @@ export interface WalkOptions {
    * only setting so far): such a link is listed as failed, LINK_OUTSIDE_ROOT.
    */
   followLinksOutsideRoot?: boolean;
+  /**
+   * Told of each folder on another device than the folder holding it (a
+   * drive mounted inside the collection), by its path in the collection.
+   */
+  onMount?: (entryPath: string, dev: number) => void;
 }
 
 /**
@@ -145,6 +150,8 @@ interface Frame {
   prefix: string;
   rel: string;
   key: string;
+  /** The device it is on. */
+  dev: number;
   children: Child[];
   next: number;
   /**
@@ -193,12 +200,14 @@ type Found =
 async function* walkFolder(root: string, opts: WalkOptions): AsyncGenerator<WalkEntry[]> {
   const { signal, batchSize } = opts;
   let rootKey: string;
+  let rootDev: number;
   let rootChildren: Child[];
   let fence: Fence;
   try {
     const st = await stat(root, { bigint: true });
     if (!st.isDirectory()) throw new LibraryError('NOT_FOUND', `${root} is not a folder`);
     rootKey = folderKey(st);
+    rootDev = Number(st.dev);
     fence = await makeFence(root, opts);
     rootChildren = await listChildren(root);
   } catch (err) {
@@ -207,7 +216,7 @@ async function* walkFolder(root: string, opts: WalkOptions): AsyncGenerator<Walk
   }
   const visited = new Set([rootKey]);
   const onPath = new Set([rootKey]);
-  const stack: Frame[] = [frame(root, '', rootKey, rootChildren)];
+  const stack: Frame[] = [frame(root, '', rootKey, rootDev, rootChildren)];
   let batch: WalkEntry[] = [];
 
   for (let top = stack.at(-1); top; top = stack.at(-1)) {
@@ -235,7 +244,7 @@ async function* walkFolder(root: string, opts: WalkOptions): AsyncGenerator<Walk
     if (found.kind === 'entry') {
       next = found.entry;
     } else if (found.kind === 'folder') {
-      const entered = await enterFolder(found, visited, onPath, fence);
+      const entered = await enterFolder(found, top.dev, visited, onPath, fence, opts);
       if ('entry' in entered) {
         next = entered.entry;
       } else {
@@ -279,13 +288,14 @@ async function makeFence(root: string, opts: WalkOptions): Promise<Fence> {
   return { realRoot, excludedKeys: new Set(keys.filter((k) => k !== null)) };
 }
 
-function frame(abs: string, rel: string, key: string, children: Child[]): Frame {
+function frame(abs: string, rel: string, key: string, dev: number, children: Child[]): Frame {
   const prefix = abs.endsWith(sep) ? abs : abs + sep;
   return {
     abs,
     prefix,
     rel,
     key,
+    dev,
     children,
     next: 0,
     chunk: null,
@@ -512,17 +522,22 @@ function folderKey(st: BigIntStats): string {
  */
 async function enterFolder(
   found: { abs: string; rel: string; stats: Stats },
+  parentDev: number,
   visited: Set<string>,
   onPath: Set<string>,
   fence: Fence,
+  opts: WalkOptions,
 ): Promise<{ frame: Frame } | { entry: WalkEntry | null }> {
   const { abs, rel, stats } = found;
   const failed = (failure: Failure): { entry: WalkEntry } => ({
     entry: { entryPath: rel, size: 0, mtimeMs: stats.mtimeMs, failure },
   });
   let key: string;
+  let dev: number;
   try {
-    key = folderKey(await stat(abs, { bigint: true }));
+    const st = await stat(abs, { bigint: true });
+    key = folderKey(st);
+    dev = Number(st.dev);
   } catch (err) {
     return errnoCode(err) === 'ENOENT'
       ? { entry: null }
@@ -537,8 +552,9 @@ async function enterFolder(
   // Albumen's own folders (and the system's): not part of any collection.
   if (fence.excludedKeys.has(key) || visited.has(key)) return { entry: null };
   visited.add(key);
+  if (dev !== parentDev) opts.onMount?.(rel, dev);
   try {
-    return { frame: frame(abs, rel, key, await listChildren(abs)) };
+    return { frame: frame(abs, rel, key, dev, await listChildren(abs)) };
   } catch (err) {
     return errnoCode(err) === 'ENOENT'
       ? { entry: null }

@@ -1,6 +1,6 @@
 import type { Db } from './database.ts';
 import { idFloor } from './id-floor.ts';
-import type { CollectionRow } from './rows.ts';
+import type { CollectionRow, MountPoint } from './rows.ts';
 import type { CollectionKind } from '../../src-shared/domain.ts';
 
 interface CollectionDbRow {
@@ -15,6 +15,8 @@ interface CollectionDbRow {
   last_seen_at: number | null;
   watch: number | null;
   root_dev: number | null;
+  walked_at: number | null;
+  mounts: string;
 }
 
 function toCollection(r: CollectionDbRow): CollectionRow {
@@ -30,7 +32,25 @@ function toCollection(r: CollectionDbRow): CollectionRow {
     lastSeenAt: r.last_seen_at,
     watch: r.watch === null ? null : r.watch === 1,
     rootDev: r.root_dev,
+    walkedAt: r.walked_at,
+    mounts: parseMounts(r.mounts),
   };
+}
+
+/** The recorded mount points; a value this version cannot read counts as none. */
+function parseMounts(json: string): MountPoint[] {
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(v)) return [];
+  return v.flatMap((m: unknown) => {
+    if (typeof m !== 'object' || m === null) return [];
+    const { path, dev } = m as { path?: unknown; dev?: unknown };
+    return typeof path === 'string' && typeof dev === 'number' ? [{ path, dev }] : [];
+  });
 }
 
 /** Collections: a folder or an archive, with the cache folder its new outputs go to. */
@@ -61,6 +81,10 @@ export class CollectionsRepo {
       setOnline: db.prepare<[number, number | null, number], unknown>(
         `UPDATE collections SET offline_since = NULL, last_seen_at = ?,
          root_dev = coalesce(?, root_dev) WHERE id = ?`,
+      ),
+      walked: db.prepare<[number, number, number | null, string, number], unknown>(
+        `UPDATE collections SET offline_since = NULL, last_seen_at = ?, walked_at = ?,
+         root_dev = coalesce(?, root_dev), mounts = ? WHERE id = ?`,
       ),
       offline: db.prepare<[], CollectionDbRow>(
         'SELECT * FROM collections WHERE offline_since IS NOT NULL AND removing = 0',
@@ -124,6 +148,20 @@ export class CollectionsRepo {
   /** Its root was reached at `t`, on device `rootDev` when a walk read it (else unchanged). */
   setOnline(id: number, t: number, rootDev: number | null = null): void {
     this.st.setOnline.run(t, rootDev, id);
+  }
+
+  /**
+   * A walk of it that began at `began` finished at `t`: online, its root on
+   * `rootDev` (null for an archive) with these drives mounted inside.
+   */
+  walked(
+    id: number,
+    t: number,
+    began: number,
+    rootDev: number | null,
+    mounts: readonly MountPoint[],
+  ): void {
+    this.st.walked.run(t, began, rootDev, JSON.stringify(mounts), id);
   }
 
   offline(): CollectionRow[] {

@@ -129,12 +129,21 @@ export class ImagesRepo {
       markGone: db.prepare<[number, number], unknown>(
         'UPDATE images SET gone_at = ? WHERE id = ? AND gone_at IS NULL',
       ),
-      gone: db.prepare<[number], ImageDbRow>(
-        'SELECT * FROM images WHERE gone_at IS NOT NULL ORDER BY id LIMIT ?',
+      // Gone long enough, or every other collection of its kind (online) was
+      // walked since about when it went: no walk can find where it moved any more.
+      purgeable: db.prepare<[number, number, number], ImageDbRow>(
+        `SELECT * FROM images i WHERE i.gone_at IS NOT NULL AND (i.gone_at <= ? OR NOT EXISTS (
+           SELECT 1 FROM collections c WHERE c.id != i.collection_id AND c.removing = 0
+             AND c.offline_since IS NULL AND coalesce(c.walked_at, 0) < i.gone_at - ?
+             AND c.kind = (SELECT kind FROM collections WHERE id = i.collection_id)))
+         ORDER BY i.id LIMIT ?`,
       ),
-      goneCount: db.prepare<[], { n: number }>(
-        'SELECT count(*) AS n FROM images WHERE gone_at IS NOT NULL',
-      ),
+      idsUnder: db
+        .prepare<[number, string, string], number>(
+          `SELECT id FROM images WHERE collection_id = ? AND entry_path >= ? AND entry_path < ?
+           AND gone_at IS NULL`,
+        )
+        .pluck(),
       remove: db.prepare<[number], unknown>('DELETE FROM images WHERE id = ?'),
       outputsOfCollection: db.prepare<[number], { cache_folder_id: number; rel_path: string }>(
         `SELECT o.cache_folder_id, o.rel_path FROM outputs o JOIN images i ON i.id = o.image_id
@@ -310,13 +319,19 @@ export class ImagesRepo {
     return this.st.markGone.run(t, id).changes === 1;
   }
 
-  /** Up to `limit` gone images. */
-  gone(limit: number): ImageRow[] {
-    return this.st.gone.all(limit).map(toImage);
+  /**
+   * Up to `limit` gone images that no walk may still find moved: gone before
+   * `before`, or every other online collection of their kind had a walk that
+   * began at most `slackMs` before the one that found them gone.
+   */
+  purgeable(limit: number, before: number, slackMs: number): ImageRow[] {
+    return this.st.purgeable.all(before, slackMs, limit).map(toImage);
   }
 
-  goneCount(): number {
-    return this.st.goneCount.get()?.n ?? 0;
+  /** Ids of a collection's images (not gone) inside the folder `dir` (a path in it). */
+  idsUnder(collectionId: number, dir: string): number[] {
+    // Every path below `dir/` sorts between it and `dir0` ('0' follows '/').
+    return this.st.idsUnder.all(collectionId, `${dir}/`, `${dir}0`);
   }
 
   /** Every output file of a collection's images. */

@@ -122,6 +122,14 @@ export class JobsRepo {
            AND cancelled = 0 AND error_code IS NULL
            AND NOT EXISTS (SELECT 1 FROM stages s WHERE s.job_id = jobs.id AND s.total > 0)`,
       ),
+      // Rows of items left mean failures, kept with their job (see FailuresRepo).
+      dropOldRescans: db.prepare<[number, number, number], unknown>(
+        `DELETE FROM jobs WHERE collection_id = ? AND kind = 'rescan' AND finished_at IS NOT NULL
+           AND cancelled = 0 AND error_code IS NULL
+           AND NOT EXISTS (SELECT 1 FROM items i WHERE i.job_id = jobs.id)
+           AND id NOT IN (SELECT id FROM jobs WHERE collection_id = ? AND kind = 'rescan'
+                          ORDER BY id DESC LIMIT ?)`,
+      ),
       finishedCounts: db.prepare<[number], { stage: StageName; done: number; skipped: number }>(
         `SELECT stage, sum(state = 'done') AS done, sum(state = 'skipped') AS skipped
          FROM items WHERE job_id = ? AND state IN ('done', 'skipped') GROUP BY stage`,
@@ -178,6 +186,15 @@ export class JobsRepo {
    */
   dropEmptyRescans(collectionId: number): number {
     return this.st.dropEmptyRescans.run(collectionId).changes;
+  }
+
+  /**
+   * Deletes a collection's finished rescans older than its newest `keep` ones
+   * that ended well with nothing failed: a watched folder makes one per change,
+   * and the library's history must not grow with it. Returns how many.
+   */
+  dropOldRescans(collectionId: number, keep: number): number {
+    return this.st.dropOldRescans.run(collectionId, collectionId, keep).changes;
   }
 
   get(id: number): JobRow | undefined {

@@ -280,4 +280,19 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    name: 'when each collection was last walked, and the drives mounted inside it',
+    up(db) {
+      db.exec(`
+        -- When the collection's last finished walk began: an image gone from another
+        -- collection is kept (hidden) until every other collection was walked after
+        -- about when it went, since one of them may be where it moved.
+        ALTER TABLE collections ADD COLUMN walked_at INTEGER;
+        -- The folders inside a folder collection that were another drive's mount
+        -- point at the last walk, as JSON [{"path": "a/b", "dev": 66}]: a drive
+        -- unmounted there leaves an empty folder, and its images are offline, not gone.
+        ALTER TABLE collections ADD COLUMN mounts TEXT NOT NULL DEFAULT '[]';
+      `);
+    },
+  },
 ];

@@ -14,6 +14,12 @@ import type {
   JobKind,
 } from '../../src-shared/domain.ts';
 
+/** A folder inside a collection where another drive was mounted: its path and device. */
+export interface MountPoint {
+  path: string;
+  dev: number;
+}
+
 export interface CollectionRow {
   id: number;
   kind: CollectionKind;
@@ -31,6 +37,10 @@ export interface CollectionRow {
   watch: boolean | null;
   /** The device its root was on when a walk last reached it (null before the first). */
   rootDev: number | null;
+  /** When the last walk of it that finished began (null before the first). */
+  walkedAt: number | null;
+  /** Folders inside it that were another drive's mount point at the last walk. */
+  mounts: MountPoint[];
 }
 
 export interface CacheFolderRow {

@@ -104,6 +104,11 @@ export class Store implements Repos {
     };
   }
 
+  /** The store's clock (what a transition's `now` reads). */
+  now(): number {
+    return this.clock();
+  }
+
   /** Opens (creating and migrating if needed) the store file. */
   static open(file: string, opts: { clock?: () => number } = {}): Store {
     return new Store(openDatabase(file), opts);

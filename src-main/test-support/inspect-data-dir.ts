@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Store } from '../store/store.ts';
 import { storeInvariantProblems } from '../store/invariants.ts';
 import { outputAbsPath } from '../util/output-layout.ts';
+import { GONE_GRACE_MS, WALK_SLACK_MS } from '../jobs/job-transitions.ts';
 import type { ItemRow, JobRow } from '../store/rows.ts';
 import { VARIANTS, type StageName } from '../../src-shared/domain.ts';
 import { isTerminal } from '../../src-shared/status.ts';
@@ -22,7 +23,7 @@ export interface DataDirReport {
   missing: string[];
   /** Files still queued for deletion (normal right after a kill; none once idle). */
   queued: number;
-  /** Images a rescan found gone that are not deleted yet (none once idle). */
+  /** Gone images that are due for deletion and not deleted (none once idle). */
   gone: number;
   /** How many separate invariants were checked (for the fault suite's figures). */
   checked: number;
@@ -215,7 +216,8 @@ export function inspectDataDir(dataDir: string, opts: InspectOptions = {}): Data
       page = store.outputs.after(page[page.length - 1]!.id, 1000);
     }
     const queued = store.fileDeletions.count();
-    const gone = store.images.goneCount();
+    // Gone images kept for another collection's walk are not due yet (see purgeGone).
+    const gone = store.images.purgeable(100_000, Date.now() - GONE_GRACE_MS, WALK_SLACK_MS).length;
     if (opts.idle && queued) problems.push(`${queued} files still queued for deletion`);
     if (opts.idle && gone) problems.push(`${gone} gone images not deleted`);
     return { problems, done, jobs, temps, orphans, missing, queued, gone, checked };
