@@ -74,7 +74,8 @@ export type Op =
   | { op: 'watch'; during: Timed[]; kill: boolean };
 
 /** What a user does to a photo on disk. */
-export type SourceChange = 'add' | 'delete' | 'modify' | 'move' | 'rename';
+/** `move-across` moves a photo into another folder source (another collection). */
+export type SourceChange = 'add' | 'delete' | 'modify' | 'move' | 'rename' | 'move-across';
 
 export type OpKind = Op['op'];
 
@@ -183,7 +184,14 @@ function watched(o: OpOptions): fc.Arbitrary<Timed[]> {
     .map((list) => [...list].sort((a, b) => a.atMs - b.atMs));
 }
 
-const sourceChanges = fc.constantFrom<SourceChange>('add', 'delete', 'modify', 'move', 'rename');
+const sourceChanges = fc.constantFrom<SourceChange>(
+  'add',
+  'delete',
+  'modify',
+  'move',
+  'rename',
+  'move-across',
+);
 
 function during(o: OpOptions): fc.Arbitrary<Timed[]> {
   return fc

@@ -686,6 +686,7 @@ export class FaultWorld {
       keeps.delete(f);
       return `edit ${s.name}: rewrote ${f}`;
     }
+    if (change === 'move-across') return this.moveAcross(s, f);
     const to =
       change === 'move'
         ? f.startsWith('sub/')
@@ -700,6 +701,33 @@ export class FaultWorld {
     valid.delete(f);
     valid.add(to);
     return `edit ${s.name}: ${change}d ${f} to ${to}${id === undefined ? '' : ` (image ${id})`}`;
+  }
+
+  /**
+   * Moves photo `f` of source `s` into another folder source that is there. A
+   * photo moved between two collections of the library keeps its image id.
+   */
+  private moveAcross(s: Source, f: string): string {
+    const dest = this.sources.find(
+      (o) => o !== s && !this.unplugged.has(o.path) && isFolder(o.path) && this.valid.has(o.path),
+    );
+    if (!dest) return `edit ${s.name}: no other folder to move ${f} to`;
+    const to = `across-${++this.added}-${basename(f)}`;
+    renameSync(join(s.path, ...f.split('/')), join(dest.path, to));
+    const keeps = this.keepsId.get(s.path);
+    const id = keeps?.get(f) ?? this.imageIdAt(s.path, f);
+    keeps?.delete(f);
+    this.valid.get(s.path)!.delete(f);
+    this.valid.get(dest.path)!.add(to);
+    // Only between collections: one not imported yet takes the photo in as new.
+    const into = this.collectionIdOf(dest.path) !== undefined && id !== undefined;
+    if (into) {
+      const destKeeps = this.keepsId.get(dest.path) ?? new Map<string, number>();
+      this.keepsId.set(dest.path, destKeeps);
+      destKeeps.set(to, id);
+    }
+    bump(this.figures.operations, 'moves between collections');
+    return `edit ${s.name}: moved ${f} to ${dest.name}/${to}${into ? ` (image ${id})` : ''}`;
   }
 
   /**
