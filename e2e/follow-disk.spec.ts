@@ -107,6 +107,14 @@ test('follows every change made on disk while it runs, offline and back, and rem
   await expect(otherItem).toBeFocused();
   await otherItem.click();
   await expect(page.getByTestId('collection-watch')).toHaveAttribute('data-watch-state', 'off');
+  await page.screenshot({ path: info.outputPath('watch-own-setting.png') });
+  // Its own setting can be given up again: it follows the library's (on) once more.
+  await page.getByTestId('collection-watch-default').click();
+  await expect(page.getByTestId('collection-watch')).toHaveAttribute(
+    'data-watch-state',
+    'watching',
+  );
+  await expect(page.getByTestId('collection-watch-default')).toHaveCount(0);
 
   // Remove, from the context menu: it asks first, and leaves the photos.
   await item.click({ button: 'right' });

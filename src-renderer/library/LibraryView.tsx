@@ -65,6 +65,16 @@ function CollectionActions({ c }: { c: CollectionView }) {
         />
         <span>{watched ? watch.text : 'Watch for changes'}</span>
       </label>
+      {c.watch !== null && (
+        <button
+          className="btn btn-small btn-ghost"
+          data-testid="collection-watch-default"
+          title="Follow the watch setting in Settings, as new collections do"
+          onClick={() => void setCollectionWatch(c.id, null)}
+        >
+          Use library setting
+        </button>
+      )}
       <button
         className="btn btn-small"
         data-testid="collection-rescan"

@@ -34,6 +34,16 @@ function collectionMenu(c: CollectionView): MenuItem[] {
           : 'Changes on disk show up by themselves',
       onSelect: () => void setCollectionWatch(c.id, !watched),
     },
+    ...(c.watch === null
+      ? []
+      : [
+          {
+            id: 'watch-default',
+            label: 'Use the library’s watch setting',
+            hint: 'Follow the watch setting in Settings',
+            onSelect: () => void setCollectionWatch(c.id, null),
+          },
+        ]),
     {
       id: 'remove',
       label: 'Remove from library…',

@@ -45,7 +45,8 @@ export async function rescanCollection(id: number): Promise<void> {
 }
 
 /** Turns following the disk on or off for one collection. */
-export async function setCollectionWatch(id: number, watch: boolean): Promise<void> {
+/** Watches a collection or not; null returns it to the library's setting. */
+export async function setCollectionWatch(id: number, watch: boolean | null): Promise<void> {
   const view = await call('setCollectionWatch', { collectionId: id, watch });
   if (view) await loadCollections();
 }
