@@ -82,4 +82,31 @@ describe('albumen remove', () => {
       );
     }, 90_000);
   }
+
+  for (const crashAt of [null, 'in-removal:1', 'in-removal:2']) {
+    it(`keeps the preview files with --keep-outputs${crashAt ? `, killed at ${crashAt} and restarted` : ''}`, async () => {
+      const root = tempDir();
+      const drop = join(root, 'drop me');
+      await writePhotos(drop, 3, { width: 320, height: 240 });
+      const dataDir = join(root, 'data');
+      const base = ['--data-dir', dataDir];
+      expect((await cli(['import', drop, '--wait', ...base])).code).toBe(0);
+      const cache = join(dataDir, 'cache');
+      const files = filesBelow(cache);
+      expect(files).toHaveLength(6);
+      const removed = await cli(
+        ['remove', drop, '--keep-outputs', ...base],
+        crashAt ? { ALBUMEN_CRASH_AT: crashAt } : {},
+      );
+      if (crashAt) {
+        expect(removed.signal, removed.stderr).toBe('SIGKILL');
+        // The next process finishes the removal as it was asked for.
+        expect((await cli(['run', ...base])).code).toBe(0);
+      } else {
+        expect(removed.code, removed.stderr).toBe(0);
+      }
+      expect(rowsOf(dataDir, 1)).toEqual({ collection: false, images: 0, queued: 0 });
+      expect(filesBelow(cache)).toEqual(files);
+    }, 90_000);
+  }
 });

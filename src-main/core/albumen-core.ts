@@ -546,7 +546,7 @@ export class AlbumenCore {
   /** Offline collections whose root is reachable again come back and are walked again. */
   private async bringBackOnline(): Promise<void> {
     for (const c of this.store.collections.offline()) {
-      if (await rootUnreachable(c, () => this.store.images.idsOf(c.id).length)) continue;
+      if (await rootUnreachable(c, (n) => this.store.images.samplePaths(c.id, n))) continue;
       const job = this.transitions.backOnline(c.id);
       this.logger.log('info', `${c.root} is reachable again: rescanning it as job ${job.id}`);
       this.changed(job.id);
@@ -765,8 +765,9 @@ export class AlbumenCore {
   ): Promise<{ name: string; root: string; images: number; files: number }> {
     const c = this.store.collections.get(id);
     if (!c || c.removing) throw new LibraryError('NOT_FOUND', `no collection ${id}`);
-    this.transitions.beginRemoval(id);
-    const gone = this.transitions.finishRemoval(id, opts.keepFiles ?? false);
+    const keepFiles = opts.keepFiles ?? false;
+    this.transitions.beginRemoval(id, keepFiles);
+    const gone = this.transitions.finishRemoval(id, keepFiles);
     this.logger.log(
       'info',
       `removed collection ${id} (${c.root}): ${gone.images} images, ${gone.files} output files` +

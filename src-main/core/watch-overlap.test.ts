@@ -123,6 +123,41 @@ describe('watched collections go offline and come back by themselves', () => {
   );
 });
 
+describe('an unplugged drive whose mount point is not empty', () => {
+  it.skipIf(!canMount)(
+    'takes the collection offline, not empty, when its mount folder holds other files',
+    async () => {
+      const root = tempDir();
+      const mnt = join(root, 'drive');
+      mkdirSync(mnt);
+      // On the mount folder itself, hidden by the drive while it is mounted.
+      writeFileSync(join(mnt, '.keep'), '');
+      writeFileSync(join(mnt, 'notes.txt'), 'written while the drive was out');
+      const drive = mountTmpfs(mnt, 64 * 1024 * 1024);
+      const core = openCore(join(root, 'data'), { watch: false });
+      try {
+        await writePhotos(mnt, 3, { width: 320, height: 240 });
+        const id = (await importAndWait(core, mnt)).collectionId;
+        const before = snapshot(core, id);
+        drive.unmount();
+        const [job] = core.rescan([id]);
+        await until(
+          'the job waits for its offline collection',
+          () => core.job(job!.id)!.pauseReason === 'SOURCE_OFFLINE',
+          5000,
+        );
+        expect(core.job(job!.id)!.waitingFor).toMatch(/another drive/);
+        expect(offlineSince(core, id)).not.toBeNull();
+        expect(snapshot(core, id)).toEqual(before);
+      } finally {
+        await core.close();
+        drive.unmount();
+      }
+    },
+    60_000,
+  );
+});
+
 describe('a drive mounted inside a collection', () => {
   it.skipIf(!canMount)(
     'keeps the images of a drive unmounted inside a collection, and finds them unchanged when it is back',

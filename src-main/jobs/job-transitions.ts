@@ -173,11 +173,13 @@ export class JobTransitions {
   /**
    * First step of removing a collection: it disappears from every list and its
    * open jobs are cancelled, so nothing is handed out for it. `finishRemoval`
-   * deletes the rows; `removeCollection` does both.
+   * deletes the rows (and the files unless `keepFiles`, recorded here so
+   * that a removal finished after a crash keeps them too); `removeCollection`
+   * does both.
    */
-  beginRemoval(collectionId: number): void {
+  beginRemoval(collectionId: number, keepFiles = false): void {
     this.store.transition((tx) => {
-      tx.collections.markRemoving(collectionId);
+      tx.collections.markRemoving(collectionId, keepFiles);
       for (const j of tx.jobs.unfinishedOf(collectionId)) tx.jobs.setCancelled(j.id, tx.now);
     });
     this.crash('in-removal');
@@ -185,11 +187,13 @@ export class JobTransitions {
 
   /**
    * Second step: the collection's images, items, jobs and outputs go in one
-   * transition, their files (unless `keepFiles`) queued for deletion in the same
-   * commit. Returns how many images and files.
+   * transition, their files (unless `keepFiles`, by default what `beginRemoval`
+   * recorded) queued for deletion in the same commit. Returns how many images
+   * and files.
    */
-  finishRemoval(collectionId: number, keepFiles = false): { images: number; files: number } {
+  finishRemoval(collectionId: number, keepFiles?: boolean): { images: number; files: number } {
     return this.store.transition((tx) => {
+      keepFiles ??= tx.collections.get(collectionId)?.keepFilesOnRemoval ?? false;
       const images = tx.images.countOf(collectionId);
       const files = tx.images.outputFilesOf(collectionId);
       if (!keepFiles) for (const f of files) tx.fileDeletions.add(f.cacheFolderId, f.relPath);

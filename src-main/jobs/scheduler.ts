@@ -1,4 +1,4 @@
-import { opendir, stat } from 'node:fs/promises';
+import { lstat, opendir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { CollectionSource } from '../library/collection-source.ts';
 import type { WalkEntry } from '../library/walk.ts';
@@ -806,9 +806,8 @@ export class Scheduler {
    * and its jobs wait; nothing of it is removed. Returns true when offline.
    */
   async wentOffline(collection: CollectionRow): Promise<boolean> {
-    const why = await rootUnreachable(
-      collection,
-      () => this.d.store.images.idsOf(collection.id).length,
+    const why = await rootUnreachable(collection, (n) =>
+      this.d.store.images.samplePaths(collection.id, n),
     );
     if (!why) return false;
     const paused = this.d.jobs.goOffline(collection.id, why);
@@ -823,14 +822,17 @@ const SOURCE_GONE: ReadonlySet<string> = new Set(['NOT_FOUND', 'IO_ERROR', 'ARCH
 
 /**
  * Why a collection's root cannot be reached, in words, or null when it can.
- * `known` counts the images the library has of it (an empty folder with none
- * is an empty collection, not an absent drive). An empty root is an absent
- * drive's mount point unless it is on the device a walk last found it on
- * (`rootDev`): then its photos were deleted, and a walk says so.
+ * `known(n)` gives the paths of up to n images the library has of it (with
+ * none, any folder is the collection). A root on the device a walk last found
+ * it on (`rootDev`) is there: photos missing from it were deleted, and a walk
+ * says so. On another device, it is an absent drive's mount point when none
+ * of a sample of its known photos is there (whatever else the folder holds: a
+ * hidden file, a script's output); before any walk recorded the device, when
+ * it is empty.
  */
 export async function rootUnreachable(
   c: { kind: 'folder' | 'archive'; root: string; rootDev?: number | null },
-  known: () => number,
+  known: (n: number) => string[],
 ): Promise<string | null> {
   const st = await stat(c.root).catch(() => null);
   if (!st) return `${c.root} is not reachable (an unplugged drive, or moved away)`;
@@ -839,9 +841,26 @@ export async function rootUnreachable(
   // One entry tells: the check runs at each walk's start and end, and the
   // root of a large collection may hold many thousands of names.
   if (c.rootDev !== undefined && c.rootDev !== null && c.rootDev === st.dev) return null;
-  const empty = await hasNoEntry(c.root);
-  return empty && known() > 0 ? `${c.root} is empty (a drive that is not mounted?)` : null;
+  const sample = known(KNOWN_SAMPLE);
+  if (!sample.length) return null;
+  if (c.rootDev === undefined || c.rootDev === null) {
+    return (await hasNoEntry(c.root)) ? `${c.root} is empty (a drive that is not mounted?)` : null;
+  }
+  const there = await Promise.all(
+    sample.map((p) =>
+      lstat(join(c.root, ...p.split('/'))).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
+  return there.some(Boolean)
+    ? null
+    : `${c.root} is on another drive than at the last scan and none of its photos are there (a drive that is not mounted?)`;
 }
+
+/** How many of a collection's photos are looked for to tell its drive is there. */
+const KNOWN_SAMPLE = 16;
 
 /** True for a folder with no entry, or one that cannot be listed. */
 async function hasNoEntry(dir: string): Promise<boolean> {

@@ -27,7 +27,8 @@ function toCollection(r: CollectionDbRow): CollectionRow {
     name: r.name,
     cacheFolderId: r.cache_folder_id,
     createdAt: r.created_at,
-    removing: r.removing === 1,
+    removing: r.removing !== 0,
+    keepFilesOnRemoval: r.removing === REMOVING_KEEP_FILES,
     offlineSince: r.offline_since,
     lastSeenAt: r.last_seen_at,
     watch: r.watch === null ? null : r.watch === 1,
@@ -36,6 +37,9 @@ function toCollection(r: CollectionDbRow): CollectionRow {
     mounts: parseMounts(r.mounts),
   };
 }
+
+/** `collections.removing` of a removal that keeps the output files (1: deletes them). */
+const REMOVING_KEEP_FILES = 2;
 
 /** The recorded mount points; a value this version cannot read counts as none. */
 function parseMounts(json: string): MountPoint[] {
@@ -70,9 +74,9 @@ export class CollectionsRepo {
       all: db.prepare<[], CollectionDbRow>(
         'SELECT * FROM collections WHERE removing = 0 ORDER BY name, id',
       ),
-      removing: db.prepare<[], CollectionDbRow>('SELECT * FROM collections WHERE removing = 1'),
-      markRemoving: db.prepare<[number], unknown>(
-        'UPDATE collections SET removing = 1 WHERE id = ?',
+      removing: db.prepare<[], CollectionDbRow>('SELECT * FROM collections WHERE removing != 0'),
+      markRemoving: db.prepare<[number, number], unknown>(
+        'UPDATE collections SET removing = ? WHERE id = ?',
       ),
       remove: db.prepare<[number], unknown>('DELETE FROM collections WHERE id = ?'),
       setOffline: db.prepare<[number, number], unknown>(
@@ -130,9 +134,13 @@ export class CollectionsRepo {
     return this.st.removing.all().map(toCollection);
   }
 
-  /** First step of a removal: hidden from every list; its rows go next. */
-  markRemoving(id: number): void {
-    this.st.markRemoving.run(id);
+  /**
+   * First step of a removal: hidden from every list; its rows go next (with
+   * its output files unless `keepFiles`, which a removal finished after a
+   * crash honours too).
+   */
+  markRemoving(id: number, keepFiles = false): void {
+    this.st.markRemoving.run(keepFiles ? REMOVING_KEEP_FILES : 1, id);
   }
 
   /** Deletes the row; its images, items, jobs and outputs go with it (cascades). */

@@ -138,6 +138,13 @@ export class ImagesRepo {
              AND c.kind = (SELECT kind FROM collections WHERE id = i.collection_id)))
          ORDER BY i.id LIMIT ?`,
       ),
+      samplePaths: db
+        .prepare<[number, number], string>(
+          // Spread over the collection (not the first folder only), by id.
+          `SELECT entry_path FROM images WHERE collection_id = ? AND gone_at IS NULL
+           ORDER BY (id * 2654435761) % 4294967296 LIMIT ?`,
+        )
+        .pluck(),
       idsUnder: db
         .prepare<[number, string, string], number>(
           `SELECT id FROM images WHERE collection_id = ? AND entry_path >= ? AND entry_path < ?
@@ -326,6 +333,11 @@ export class ImagesRepo {
    */
   purgeable(limit: number, before: number, slackMs: number): ImageRow[] {
     return this.st.purgeable.all(before, slackMs, limit).map(toImage);
+  }
+
+  /** Paths of up to `n` of a collection's images (not gone), from all over it. */
+  samplePaths(collectionId: number, n: number): string[] {
+    return this.st.samplePaths.all(collectionId, n);
   }
 
   /** Ids of a collection's images (not gone) inside the folder `dir` (a path in it). */

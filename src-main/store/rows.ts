@@ -29,6 +29,8 @@ export interface CollectionRow {
   createdAt: number;
   /** A removal began (the next step deletes it): hidden from every list. */
   removing: boolean;
+  /** That removal keeps the collection's output files on disk. */
+  keepFilesOnRemoval: boolean;
   /** Since when its root cannot be reached (an unplugged drive); null when online. */
   offlineSince: number | null;
   /** When a walk last reached its root. */
