@@ -9,9 +9,7 @@ import { describe, expect, it } from 'vitest';
 import {
   mkdirSync,
   readdirSync,
-  readFileSync,
   renameSync,
-  statSync,
   unlinkSync,
   utimesSync,
   writeFileSync,
@@ -21,7 +19,7 @@ import { openNodeCore, type NodeCoreOptions } from './compose-node.ts';
 import type { AlbumenCore } from './albumen-core.ts';
 import { useTempDir } from '../test-support/temp-dir.ts';
 import { photoJpeg, writePhotos } from '../test-support/fixtures.ts';
-import { canMount, mountTmpfs } from '../test-support/mounts.ts';
+import { canMount, keepFiles, mountTmpfs } from '../test-support/mounts.ts';
 import { importAndWait, snapshot, until } from '../test-support/library-state.ts';
 
 const tempDir = useTempDir('albumen-watch-');
@@ -87,10 +85,7 @@ describe('watched collections go offline and come back by themselves', () => {
         core.setCollectionWatch(id, false);
         const before = outputIdentity(core, id);
         // Keep the files to put back: a tmpfs forgets them when unmounted.
-        const saved = ['photo1.jpg', 'photo2.jpg', 'photo3.jpg'].map((n) => {
-          const p = join(photos, n);
-          return { n, st: statSync(p), bytes: readFileSync(p) };
-        });
+        const saved = keepFiles(photos);
         drive.unmount();
         const took = await until('offline', () => offlineSince(core, id) !== null, 2000);
         expect(took).toBeLessThan(2000);
@@ -99,12 +94,7 @@ describe('watched collections go offline and come back by themselves', () => {
 
         const again = mountTmpfs(mountPoint, 64 * 1024 * 1024);
         try {
-          mkdirSync(photos);
-          for (const f of saved) {
-            const p = join(photos, f.n);
-            writeFileSync(p, f.bytes);
-            utimesSync(p, f.st.atime, f.st.mtime);
-          }
+          saved.putBack();
           await until('online again', () => offlineSince(core, id) === null, 5000);
           const job = core.collections().find((c) => c.collection.id === id)!.job!;
           await core.whenDone([job.id]);
@@ -173,10 +163,7 @@ describe('a drive mounted inside a collection', () => {
         const id = (await importAndWait(core, a)).collectionId;
         const before = snapshot(core, id);
         expect(before.byPath.size).toBe(5);
-        const saved = ['photo1.jpg', 'photo2.jpg', 'photo3.jpg'].map((n) => {
-          const p = join(card, n);
-          return { n, st: statSync(p), bytes: readFileSync(p) };
-        });
+        const saved = keepFiles(card);
         // The card is unplugged: its mount point is an empty folder on the
         // library's disk. Its images are offline, not deleted; a photo deleted
         // beside it is.
@@ -199,11 +186,7 @@ describe('a drive mounted inside a collection', () => {
         // Plugged in again: a rescan finds the card's photos as they were.
         const again = mountTmpfs(card, 64 * 1024 * 1024);
         try {
-          for (const f of saved) {
-            const p = join(card, f.n);
-            writeFileSync(p, f.bytes);
-            utimesSync(p, f.st.atime, f.st.mtime);
-          }
+          saved.putBack();
           const [back] = core.rescan([id]);
           const [ended] = await core.whenDone([back!.id]);
           expect(ended!.stages.thumbnail.total).toBe(0);

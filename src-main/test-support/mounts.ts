@@ -1,5 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmdirSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -32,6 +41,29 @@ export function mountTmpfs(
       if (!mounted) return;
       mounted = false;
       execFileSync('umount', ['-l', dir]);
+    },
+  };
+}
+
+/**
+ * The files directly in `dir` (bytes and times), kept to put back where a
+ * tmpfs was: it forgets them when unmounted. `putBack` writes them again
+ * (making `dir`) with their modification times, as a drive plugged in again.
+ */
+export function keepFiles(dir: string): { putBack(): void } {
+  const files = readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isFile())
+    .map((d) => {
+      const p = join(dir, d.name);
+      return { p, st: statSync(p), bytes: readFileSync(p) };
+    });
+  return {
+    putBack: () => {
+      mkdirSync(dir, { recursive: true });
+      for (const f of files) {
+        writeFileSync(f.p, f.bytes);
+        utimesSync(f.p, f.st.atime, f.st.mtime);
+      }
     },
   };
 }
