@@ -6,14 +6,7 @@
  * Real photos, real pool, real watcher.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  mkdirSync,
-  readdirSync,
-  renameSync,
-  unlinkSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openNodeCore, type NodeCoreOptions } from './compose-node.ts';
 import type { AlbumenCore } from './albumen-core.ts';
