@@ -25,6 +25,51 @@ export interface RenderRequest {
   timeoutSeconds: number;
 }
 
+/** What a photo's EXIF and XMP say; null where a field is absent or not believable. */
+export interface PhotoMeta {
+  /** When it was taken, ms since the epoch (DateTimeOriginal, else CreateDate). */
+  takenAt: number | null;
+  /** The date taken as the camera wrote it, 'YYYY:MM:DD HH:MM:SS'. */
+  takenLocal: string | null;
+  /** Its offset from UTC as written ('+02:00'); null when the camera wrote none. */
+  takenOffset: string | null;
+  make: string | null;
+  model: string | null;
+  lens: string | null;
+  /** Millimetres. */
+  focalLength: number | null;
+  /** The f-number. */
+  aperture: number | null;
+  /** Seconds. */
+  exposureTime: number | null;
+  iso: number | null;
+  /** Degrees, WGS 84. */
+  latitude: number | null;
+  longitude: number | null;
+  /** XMP rating, −1 (rejected) to 5. */
+  rating: number | null;
+  /** XMP colour label ('Red', …). */
+  label: string | null;
+}
+
+/** No metadata: what a file without EXIF or XMP, or with a broken block, records. */
+export const NO_META: PhotoMeta = {
+  takenAt: null,
+  takenLocal: null,
+  takenOffset: null,
+  make: null,
+  model: null,
+  lens: null,
+  focalLength: null,
+  aperture: null,
+  exposureTime: null,
+  iso: null,
+  latitude: null,
+  longitude: null,
+  rating: null,
+  label: null,
+};
+
 /** What a worker learnt about the source while decoding it. */
 export interface SourceInfo {
   format: string;
@@ -39,6 +84,8 @@ export interface SourceInfo {
    * not be read again: tells apart files whose sampled fingerprints are alike.
    */
   contentHash: string | null;
+  /** Its EXIF and XMP metadata. */
+  meta: PhotoMeta;
 }
 
 /** The node:crypto hash a whole file's content is identified by (worker and scan alike). */

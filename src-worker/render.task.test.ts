@@ -537,6 +537,49 @@ describe('render failures', () => {
     await expectFailure(file('notes.txt', 'not an image at all\n'), 'UNSUPPORTED');
   });
 
+  it('names the format it has no decoder for, and reads a file by its content whatever its name', async () => {
+    const unsupported = async (name: string, bytes: Uint8Array | string) => {
+      const { req, out } = request(file(name, bytes));
+      req.label = `folder/${name}`;
+      const result = await render(req);
+      if (!result.ok) expect(listFiles(out)).toEqual([]);
+      return result.ok ? 'rendered' : `${result.code}: ${result.message}`;
+    };
+    const tiffHead = Buffer.concat([Buffer.from('II*\0\x08\0\0\0', 'latin1'), Buffer.alloc(64)]);
+    expect(await unsupported('IMG_0001.CR2', tiffHead)).toBe(
+      'UNSUPPORTED: CR2 RAW: camera RAW files are not decoded yet (no preview reader)',
+    );
+    const heic = Buffer.concat([
+      Buffer.from([0, 0, 0, 24]),
+      Buffer.from('ftypheic\0\0\0\0mif1heic', 'latin1'),
+      Buffer.alloc(64),
+    ]);
+    expect(await unsupported('IMG_0002.HEIC', heic)).toBe(
+      'UNSUPPORTED: HEIC (HEVC-coded HEIF): no HEVC decoder here yet',
+    );
+    // A minimal 1 × 1 24-bit BMP: a real one, which libvips here cannot read.
+    const bmp = Buffer.alloc(58);
+    bmp.write('BM', 0, 'latin1');
+    bmp.writeUInt32LE(58, 2);
+    bmp.writeUInt32LE(54, 10);
+    bmp.writeUInt32LE(40, 14);
+    bmp.writeInt32LE(1, 18);
+    bmp.writeInt32LE(1, 22);
+    bmp.writeUInt16LE(1, 26);
+    bmp.writeUInt16LE(24, 28);
+    expect(await unsupported('scan.bmp', bmp)).toBe(
+      'UNSUPPORTED: BMP: no decoder for this format here',
+    );
+    expect(await unsupported('notes.jpg', 'some notes\n')).toBe(
+      'UNSUPPORTED: not a JPEG image (as its name says), nor one in a supported format',
+    );
+    // The decoder decides by content: a PNG named .jxl (or .cr2) is a PNG.
+    const png = await noise(40, 30).png().toBuffer();
+    expect(await unsupported('misnamed.jxl', png)).toBe('rendered');
+    const jpeg = await noise(40, 30).jpeg().toBuffer();
+    expect(await unsupported('preview.CR2', jpeg)).toBe('rendered');
+  });
+
   it('reports an empty file or buffer as TRUNCATED', async () => {
     await expectFailure(file('empty.jpg', ''), 'TRUNCATED');
     await expectFailure({ kind: 'buffer', data: new Uint8Array(0) }, 'TRUNCATED');

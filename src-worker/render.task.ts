@@ -15,7 +15,9 @@ import type { Sharp } from 'sharp';
 import { CRASH_POINTS, crashHookFrom, noCrash } from '../src-shared/crash-points.ts';
 import type { CrashHook } from '../src-shared/crash-points.ts';
 import type { ErrorCode, Failure } from '../src-shared/domain.ts';
+import { formatDisplayName, formatOfExtension, isRawFormat } from '../src-shared/formats.ts';
 import { estimateJpegQuality } from '../src-shared/jpeg-quality.ts';
+import { readPhotoMeta } from './photo-meta.ts';
 import { CONTENT_HASH, tempPathFor } from '../src-shared/render-task.ts';
 import type {
   RenderInput,
@@ -91,6 +93,8 @@ export default async function render(req: RenderRequest): Promise<RenderResult> 
     if ('code' in head) return { ok: false, ...head };
     if (head.bytes.length === 0)
       return { ok: false, code: 'TRUNCATED', message: 'the file is empty' };
+    const unsupported = noDecoderFor(req.label, head.bytes);
+    if (unsupported) return { ok: false, code: 'UNSUPPORTED', message: unsupported };
 
     const source = sharp(req.input.kind === 'file' ? req.input.path : req.input.data, {
       limitInputPixels: req.maxPixels,
@@ -126,6 +130,7 @@ export default async function render(req: RenderRequest): Promise<RenderResult> 
       orientation: meta.orientation ?? 1,
       quality: meta.format === 'jpeg' ? estimateJpegQuality(head.bytes) : null,
       contentHash: null,
+      meta: await readPhotoMeta(head.bytes),
     };
     if (req.outputs.length === 0) return { ok: true, source: info, outputs: [] };
 
@@ -137,6 +142,9 @@ export default async function render(req: RenderRequest): Promise<RenderResult> 
   } catch (err) {
     if (isSurprise(err)) throw err;
     const failure = failureFromSharpError(err);
+    if (failure.code === 'UNSUPPORTED' && head && 'bytes' in head) {
+      return { ok: false, code: 'UNSUPPORTED', message: unsupportedMessage(req.label, head.bytes) };
+    }
     if (failure.code === 'CORRUPT' && head && 'bytes' in head) {
       // libvips words a short file differently depending on where it stops;
       // a file without its end-of-image marker is truncated, whatever it said.
@@ -168,6 +176,62 @@ export default async function render(req: RenderRequest): Promise<RenderResult> 
     return { ok: false, ...failure };
   }
 }
+
+/**
+ * Why no decoder here can read the source, or null when one may: a camera
+ * RAW (whose TIFF layout libvips would read as its small first directory)
+ * and HEVC-coded HEIF (libvips here decodes only AV1-coded HEIF, AVIF).
+ */
+function noDecoderFor(label: string, head: Uint8Array): string | null {
+  const ext = label.slice(label.lastIndexOf('/') + 1).includes('.')
+    ? label.slice(label.lastIndexOf('.') + 1).toLowerCase()
+    : '';
+  if (isRawFormat(ext) && !startsLikeJpeg(head)) {
+    return `${formatDisplayName(ext)}: camera RAW files are not decoded yet (no preview reader)`;
+  }
+  const brand = heifBrand(head);
+  if (brand && HEVC_BRANDS.has(brand)) {
+    return 'HEIC (HEVC-coded HEIF): no HEVC decoder here yet';
+  }
+  return null;
+}
+
+const HEVC_BRANDS: ReadonlySet<string> = new Set(['heic', 'heix', 'hevc', 'hevx', 'heim', 'heis']);
+
+function startsLikeJpeg(head: Uint8Array): boolean {
+  return head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff;
+}
+
+/** The major brand of an ISO-BMFF file ('heic', 'avif', 'mif1', …), or null. */
+function heifBrand(head: Uint8Array): string | null {
+  if (head.length < 12) return null;
+  if (String.fromCharCode(...head.subarray(4, 8)) !== 'ftyp') return null;
+  return String.fromCharCode(...head.subarray(8, 12));
+}
+
+/** The UNSUPPORTED message for a source the decoder refused: the format named when it can be. */
+function unsupportedMessage(label: string, head: Uint8Array): string {
+  const base = label.slice(label.lastIndexOf('/') + 1);
+  const dot = base.lastIndexOf('.');
+  const format = dot > 0 ? formatOfExtension(base.slice(dot + 1)) : null;
+  if (startsLikeJpeg(head) || !format) return 'not an image in a supported format';
+  if (DECODED_FORMATS.has(format)) {
+    return `not a ${formatDisplayName(format)} image (as its name says), nor one in a supported format`;
+  }
+  return `${formatDisplayName(format)}: no decoder for this format here`;
+}
+
+/** Formats the bundled libvips decodes. */
+const DECODED_FORMATS: ReadonlySet<string> = new Set([
+  'jpeg',
+  'png',
+  'gif',
+  'webp',
+  'avif',
+  'heif',
+  'tiff',
+  'svg',
+]);
 
 /** The CONTENT_HASH of all of the source's bytes, hex. */
 async function hashOf(input: RenderInput): Promise<string> {

@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import { RAW_EXTENSIONS } from '../../src-shared/formats.ts';
 import { naturalSortKey } from '../../src-shared/natural-sort.ts';
 
 /** Extensions (lowercase, no dot) that make a file an image candidate by name alone. */
@@ -15,8 +16,14 @@ export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set([
   'heif',
   'tif',
   'tiff',
+  'hif',
   'bmp',
   'svg',
+  'ico',
+  'cur',
+  'jxl',
+  'psd',
+  ...RAW_EXTENSIONS,
 ]);
 
 /** Archive formats that are reported, not opened, when found inside an archive. */

@@ -159,26 +159,40 @@ describe('probeEntry on bad input', () => {
     });
   });
 
-  it('fails an empty file, text named .jpg, and a broken JPEG header', HANG, async () => {
-    await put('zero.jpg', '');
-    await put('notes.jpg', 'these are notes, not a picture\n');
-    await put('broken.jpg', Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46]));
-    expect(await probe('zero.jpg')).toEqual({
-      ok: false,
-      code: 'CORRUPT',
-      message: 'empty file (0 bytes)',
-    });
-    expect(await probe('notes.jpg')).toEqual({
-      ok: false,
-      code: 'UNSUPPORTED',
-      message: 'not a recognised image format',
-    });
-    expect(await probe('broken.jpg')).toMatchObject({ ok: false, code: 'CORRUPT' });
-    expect((await probe('broken.jpg')) as { message: string }).toHaveProperty(
-      'message',
-      expect.stringMatching(/^unreadable JPEG header/) as unknown,
-    );
-  });
+  it(
+    'fails an empty file, and leaves text named .jpg and a broken JPEG header to the decoder',
+    HANG,
+    async () => {
+      await put('zero.jpg', '');
+      await put('notes.jpg', 'these are notes, not a picture\n');
+      await put('broken.jpg', Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46]));
+      await put(
+        'IMG_1.CR2',
+        Buffer.concat([Buffer.from('II*\0\x10\0\0\0CR', 'latin1'), Buffer.alloc(64)]),
+      );
+      expect(await probe('zero.jpg')).toEqual({
+        ok: false,
+        code: 'CORRUPT',
+        message: 'empty file (0 bytes)',
+      });
+      // The decoder decides: what the probe cannot read is a hint, with no size.
+      expect(await probe('notes.jpg')).toEqual({
+        ok: true,
+        format: 'jpeg',
+        width: null,
+        height: null,
+        orientation: 1,
+        hint: 'the header is not one the probe knows',
+      });
+      expect(await probe('broken.jpg')).toMatchObject({ ok: true, format: 'jpeg', width: null });
+      expect((await probe('broken.jpg')) as { hint: string }).toHaveProperty(
+        'hint',
+        expect.stringMatching(/^the probe could not read the header \(/) as unknown,
+      );
+      // A RAW's TIFF directory is its thumbnail's: never its size.
+      expect(await probe('IMG_1.CR2')).toMatchObject({ ok: true, format: 'cr2', width: null });
+    },
+  );
 
   it(
     'returns (never throws) the failure of a FIFO, a dangling link, a missing file and a bad path',

@@ -1,17 +1,22 @@
 import { imageSize } from 'image-size';
 import type { Failure } from '../../src-shared/domain.ts';
+import { formatOfExtension, isRawFormat } from '../../src-shared/formats.ts';
 import type { InputLimits } from '../../src-shared/settings.ts';
 import type { CollectionSource } from './collection-source.ts';
 import { toEntryFailure } from './library-error.ts';
-import { imageFormatFromMagic } from './names.ts';
+import { extensionOf, imageFormatFromMagic } from './names.ts';
 import type { SourceReader } from './source-reader.ts';
 
 /**
  * What the scan learns from an image's header without decoding it: format,
- * pixel size and EXIF orientation, or the reason it cannot be used.
+ * pixel size and EXIF orientation; or, when it cannot read the header, only
+ * a hint of the format (size null), and the decoder decides; or the reason
+ * the file cannot be used that needs no decoder to tell (empty, over the
+ * pixel limit by its own header, not readable from the disk).
  */
 export type ProbeResult =
   | { ok: true; format: string; width: number; height: number; orientation: number }
+  | { ok: true; format: string; width: null; height: null; orientation: 1; hint: string }
   | ({ ok: false } & Failure);
 
 /** Enough for the header of nearly every file. */
@@ -40,6 +45,19 @@ export async function probeEntry(
   try {
     let head = await reader.readHead(source, entryPath, HEAD_BYTES);
     if (head.length === 0) return { ok: false, code: 'CORRUPT', message: 'empty file (0 bytes)' };
+    const ext = extensionOf(entryPath);
+    if (isRawFormat(ext)) {
+      // A RAW's first TIFF directory is often its small thumbnail: its size
+      // here would be wrong. The worker reads the RAW's own preview.
+      return {
+        ok: true,
+        format: ext,
+        width: null,
+        height: null,
+        orientation: 1,
+        hint: 'a camera RAW: the decoder reads its embedded preview',
+      };
+    }
     let header = parseHeader(head);
     if (header.kind === 'unreadable' && head.length === HEAD_BYTES) {
       head = await reader.readHead(source, entryPath, RETRY_BYTES);
@@ -48,7 +66,7 @@ export async function probeEntry(
     if (header.kind === 'unreadable') {
       header = (await readTrailingTiffDirectory(reader, source, entryPath, head)) ?? header;
     }
-    return judge(header, head, limits);
+    return judge(header, head, entryPath, limits);
   } catch (err) {
     const failure = toEntryFailure(err, 'file');
     if (!failure) throw err;
@@ -56,17 +74,25 @@ export async function probeEntry(
   }
 }
 
-function judge(header: Header, head: Uint8Array, limits: InputLimits): ProbeResult {
+function judge(
+  header: Header,
+  head: Uint8Array,
+  entryPath: string,
+  limits: InputLimits,
+): ProbeResult {
   switch (header.kind) {
+    // The decoder decides: a header this probe cannot read (buried under
+    // megabytes of metadata, a layout it does not know, a format it does not
+    // parse) is only a hint. The render pool decodes it, crash-isolated, and
+    // fails it there if it is not an image it can read.
     case 'unknown':
-      return { ok: false, code: 'UNSUPPORTED', message: 'not a recognised image format' };
     case 'unreadable': {
-      const format = imageFormatFromMagic(head)?.toUpperCase() ?? 'image';
-      return {
-        ok: false,
-        code: 'CORRUPT',
-        message: `unreadable ${format} header (${header.detail})`,
-      };
+      const format = imageFormatFromMagic(head) ?? formatFromExtension(entryPath);
+      const hint =
+        header.kind === 'unknown'
+          ? 'the header is not one the probe knows'
+          : `the probe could not read the header (${header.detail})`;
+      return { ok: true, format, width: null, height: null, orientation: 1, hint };
     }
     case 'size': {
       const { format, width, height, orientation } = header;
@@ -87,6 +113,11 @@ function judge(header: Header, head: Uint8Array, limits: InputLimits): ProbeResu
       return { ok: true, format, width, height, orientation };
     }
   }
+}
+
+/** The format a file's extension names ('jpeg' for .jpg, 'tiff' for .tif), 'unknown' without one. */
+function formatFromExtension(entryPath: string): string {
+  return formatOfExtension(extensionOf(entryPath)) ?? 'unknown';
 }
 
 function pixelCount(n: number): string {

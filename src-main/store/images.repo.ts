@@ -38,11 +38,15 @@ function toImage(r: ImageDbRow): ImageRow {
   };
 }
 
-/** What a header read or a decode found out about an image. */
+/**
+ * What a header read or a decode found out about an image. A header the probe
+ * could not read leaves the size null (the format is a hint) until the
+ * decoder has read it.
+ */
 export interface ImageMeta {
   format: string;
-  width: number;
-  height: number;
+  width: number | null;
+  height: number | null;
   orientation: number;
 }
 
@@ -159,7 +163,7 @@ export class ImagesRepo {
       countOf: db.prepare<[number], { n: number }>(
         'SELECT count(*) AS n FROM images WHERE collection_id = ?',
       ),
-      setMeta: db.prepare<[string, number, number, number, number], unknown>(
+      setMeta: db.prepare<[string, number | null, number | null, number, number], unknown>(
         'UPDATE images SET format = ?, width = ?, height = ?, orientation = ? WHERE id = ?',
       ),
       count: db.prepare<[number], { n: number }>(

@@ -5,6 +5,7 @@
  * dies while loading, a timeout the worker reports itself).
  */
 import { existsSync } from 'node:fs';
+import { NO_META } from '../../../src-shared/render-task.ts';
 import type { RenderRequest, RenderResult } from '../../../src-shared/render-task.ts';
 
 // Dies while loading whenever the file this variable names exists.
@@ -38,6 +39,7 @@ export default async function echo(req: RenderRequest): Promise<RenderResult> {
       height: checksum(data),
       orientation: 1,
       quality: null,
+      meta: NO_META,
       contentHash: null,
     },
     outputs: [],
