@@ -10,6 +10,7 @@
 import * as v from 'valibot';
 import {
   ERROR_CODES,
+  IMAGE_ORDERS,
   JOB_STATUSES,
   PAUSE_REASONS,
   STAGES,
@@ -143,6 +144,30 @@ export const ImageViewSchema = obj({
   format: v.nullable(text),
   /** Which outputs exist now (the UI shows a placeholder until the thumbnail does). */
   has: obj({ thumbnail: v.boolean(), cache: v.boolean() } satisfies Record<Variant, unknown>),
+  /** File size in bytes and modified time (ms since the epoch). */
+  size: count,
+  mtimeMs: num,
+  /**
+   * When it was taken (ms since the epoch): from its EXIF, else (takenFrom
+   * 'file') the file's modified time.
+   */
+  takenAt: num,
+  takenFrom: v.picklist(['exif', 'file']),
+  /** The date taken as the camera wrote it, and its UTC offset ('+02:00') if it wrote one. */
+  takenLocal: v.nullable(text),
+  takenOffset: v.nullable(text),
+  make: v.nullable(text),
+  model: v.nullable(text),
+  lens: v.nullable(text),
+  focalLength: nullableNum,
+  aperture: nullableNum,
+  exposureTime: nullableNum,
+  iso: nullableNum,
+  latitude: nullableNum,
+  longitude: nullableNum,
+  /** From its XMP: rating −1 (rejected) to 5, and colour label. */
+  xmpRating: nullableNum,
+  xmpLabel: v.nullable(text),
 });
 export type ImageView = v.InferOutput<typeof ImageViewSchema>;
 
@@ -241,7 +266,16 @@ export const COMMAND_SCHEMAS = {
   /** Fails only when no path could be imported; otherwise lists the ones that failed. */
   importPaths: command(obj({ paths }), ImportResultSchema),
   listCollections: command(none, v.array(CollectionViewSchema)),
-  listImages: command(obj({ collectionId: id, ...page }), ImagePageSchema),
+  listImages: command(
+    obj({
+      collectionId: id,
+      ...page,
+      /** Date taken, name (natural, the default), size or modified time; ties by name. */
+      sort: v.optional(v.picklist(IMAGE_ORDERS)),
+      descending: v.optional(v.boolean()),
+    }),
+    ImagePageSchema,
+  ),
   getImage: command(obj({ imageId: id }), ImageViewSchema),
   listJobs: command(obj(page), v.array(JobViewSchema)),
   failedItems: command(obj({ jobId: id, ...page }), v.array(FailedItemViewSchema)),

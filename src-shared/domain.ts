@@ -164,3 +164,7 @@ export interface Failure {
   code: ErrorCode;
   message: string;
 }
+
+/** Orders of a collection's images: date taken, name (natural), size, modified time. */
+export const IMAGE_ORDERS = ['taken', 'name', 'size', 'modified'] as const;
+export type ImageOrder = (typeof IMAGE_ORDERS)[number];

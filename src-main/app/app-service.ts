@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { basename, isAbsolute, join } from 'node:path';
 import { LibraryError } from '../library/library-error.ts';
 import type { AlbumenCore } from '../core/albumen-core.ts';
+import type { ImageRow } from '../store/rows.ts';
 import type {
   ApiError,
   ApiResult,
@@ -209,15 +210,7 @@ export class AppService {
   private makeApi(): AppApi {
     const core = this.core;
     const ok = <T>(value: T): Promise<ApiResult<T>> => Promise.resolve({ ok: true, value });
-    const toImage = (r: {
-      id: number;
-      collectionId: number;
-      entryPath: string;
-      width: number | null;
-      height: number | null;
-      format: string | null;
-      has: ImageView['has'];
-    }): ImageView => ({
+    const toImage = (r: ImageRow & { has: ImageView['has'] }): ImageView => ({
       id: r.id,
       collectionId: r.collectionId,
       entryPath: r.entryPath,
@@ -226,6 +219,23 @@ export class AppService {
       height: r.height,
       format: r.format,
       has: r.has,
+      size: r.size,
+      mtimeMs: r.mtimeMs,
+      takenAt: r.meta.takenAt ?? r.mtimeMs,
+      takenFrom: r.meta.takenAt === null ? 'file' : 'exif',
+      takenLocal: r.meta.takenLocal,
+      takenOffset: r.meta.takenOffset,
+      make: r.meta.make,
+      model: r.meta.model,
+      lens: r.meta.lens,
+      focalLength: r.meta.focalLength,
+      aperture: r.meta.aperture,
+      exposureTime: r.meta.exposureTime,
+      iso: r.meta.iso,
+      latitude: r.meta.latitude,
+      longitude: r.meta.longitude,
+      xmpRating: r.meta.rating,
+      xmpLabel: r.meta.label,
     });
     const jobExists = (jobId: number) => core.job(jobId) !== undefined;
     return {
@@ -252,10 +262,12 @@ export class AppService {
         return { ok: true, value: { jobs, notes, failed } };
       },
       listCollections: () => ok(core.collections().map((c) => this.collectionView(c))),
-      listImages: ({ collectionId, offset, limit }) => {
+      listImages: ({ collectionId, offset, limit, sort, descending }) => {
         if (!core.collection(collectionId))
           return Promise.resolve(fail('NOT_FOUND', `no collection ${collectionId}`));
-        const items = core.images(collectionId, limit, offset).map(toImage);
+        const items = core
+          .images(collectionId, limit, offset, sort, descending ? 'desc' : 'asc')
+          .map(toImage);
         return ok({ total: core.imageCount(collectionId), offset, items });
       },
       getImage: ({ imageId }) => {

@@ -26,6 +26,7 @@ import {
   STAGES,
   type FailedItemView,
   type JobView,
+  type ImageOrder,
   type StageName,
   type StageView,
   type Variant,
@@ -908,9 +909,15 @@ export class AlbumenCore {
     return this.store.images.get(id);
   }
 
-  /** A page of a collection's usable images in natural order, with which outputs exist. */
-  images(collectionId: number, limit: number, offset: number): ImageWithOutputs[] {
-    return this.store.images.pageWithOutputs(collectionId, limit, offset);
+  /** A page of a collection's usable images in an order (natural by name), with which outputs exist. */
+  images(
+    collectionId: number,
+    limit: number,
+    offset: number,
+    order: ImageOrder = 'name',
+    dir: 'asc' | 'desc' = 'asc',
+  ): ImageWithOutputs[] {
+    return this.store.images.pageWithOutputs(collectionId, limit, offset, order, dir);
   }
 
   /** Every image of a collection a page at a time, usable or not (tests, diagnostics). */

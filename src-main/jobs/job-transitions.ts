@@ -12,6 +12,7 @@ import type {
   Unreferenced,
 } from '../store/rows.ts';
 import type { ImageMeta } from '../store/images.repo.ts';
+import type { PhotoMeta } from '../../src-shared/render-task.ts';
 import {
   VARIANTS,
   type CollectionKind,
@@ -69,7 +70,14 @@ export type ScanOutcome = ({ ok: true } & ImageMeta) | ({ ok: false } & Failure)
 
 /** How a render unit ended, as the scheduler reports it. */
 export type RenderOutcome =
-  | { kind: 'done'; source: ImageMeta; outputs: OutputRecord[]; contentHash?: string | null }
+  | {
+      kind: 'done';
+      source: ImageMeta;
+      /** What the photo's EXIF and XMP say; absent leaves what is recorded. */
+      meta?: PhotoMeta;
+      outputs: OutputRecord[];
+      contentHash?: string | null;
+    }
   | { kind: 'failed'; failure: Failure }
   /**
    * The image was in flight when the decoder crashed or timed out: it runs alone
@@ -621,6 +629,7 @@ export class JobTransitions {
           const outdated = image.version !== unit.version;
           if (!outdated) {
             tx.images.setMeta(unit.imageId, outcome.source);
+            if (outcome.meta) tx.images.setPhotoMeta(unit.imageId, outcome.meta);
             if (outcome.contentHash) tx.images.setContentHash(unit.imageId, outcome.contentHash);
           }
           for (const it of unit.items) {

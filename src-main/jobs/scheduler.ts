@@ -895,8 +895,14 @@ function toOutcome(
         height: o.height,
       });
     }
-    const { format, width, height, orientation, contentHash } = result.source;
-    return { kind: 'done', source: { format, width, height, orientation }, outputs, contentHash };
+    const { format, width, height, orientation, contentHash, meta } = result.source;
+    return {
+      kind: 'done',
+      source: { format, width, height, orientation },
+      meta,
+      outputs,
+      contentHash,
+    };
   }
   if ('crashed' in result && result.crashed) {
     const code = result.code === 'TIMEOUT' ? 'TIMEOUT' : 'DECODER_CRASH';

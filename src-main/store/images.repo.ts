@@ -1,7 +1,9 @@
 import type { Db } from './database.ts';
 import { idFloor } from './id-floor.ts';
 import type { ImageRow } from './rows.ts';
-import type { Variant } from '../../src-shared/domain.ts';
+import { IMAGE_ORDERS } from '../../src-shared/domain.ts';
+import type { ImageOrder, Variant } from '../../src-shared/domain.ts';
+import type { PhotoMeta } from '../../src-shared/render-task.ts';
 import { naturalSortKey } from '../../src-shared/natural-sort.ts';
 
 interface ImageDbRow {
@@ -18,6 +20,20 @@ interface ImageDbRow {
   content_hash: string | null;
   version: number;
   gone_at: number | null;
+  taken_at?: number | null;
+  taken_local?: string | null;
+  taken_offset?: string | null;
+  make?: string | null;
+  model?: string | null;
+  lens?: string | null;
+  focal_length?: number | null;
+  aperture?: number | null;
+  exposure_time?: number | null;
+  iso?: number | null;
+  latitude?: number | null;
+  longitude?: number | null;
+  xmp_rating?: number | null;
+  xmp_label?: string | null;
 }
 
 function toImage(r: ImageDbRow): ImageRow {
@@ -35,6 +51,22 @@ function toImage(r: ImageDbRow): ImageRow {
     contentHash: r.content_hash,
     version: r.version,
     goneAt: r.gone_at,
+    meta: {
+      takenAt: r.taken_at ?? null,
+      takenLocal: r.taken_local ?? null,
+      takenOffset: r.taken_offset ?? null,
+      make: r.make ?? null,
+      model: r.model ?? null,
+      lens: r.lens ?? null,
+      focalLength: r.focal_length ?? null,
+      aperture: r.aperture ?? null,
+      exposureTime: r.exposure_time ?? null,
+      iso: r.iso ?? null,
+      latitude: r.latitude ?? null,
+      longitude: r.longitude ?? null,
+      rating: r.xmp_rating ?? null,
+      label: r.xmp_label ?? null,
+    },
   };
 }
 
@@ -58,6 +90,18 @@ export type ScannedImage = ImageRow & { currentOutputs: number };
 
 /** An image of the grid: its row and which outputs exist (made with any settings). */
 export type ImageWithOutputs = ImageRow & { has: Record<Variant, boolean> };
+
+/**
+ * The grid's orders, each matching an index: date taken (the file's modified
+ * time where the photo names none), name (natural), size, modified time.
+ * Ties go by name, so every order is total.
+ */
+const ORDER_SQL: Record<ImageOrder, string[]> = {
+  taken: ['coalesce(i.taken_at, i.mtime_ms)', 'i.sort_key'],
+  name: ['i.sort_key'],
+  size: ['i.size', 'i.sort_key'],
+  modified: ['i.mtime_ms', 'i.sort_key'],
+};
 
 /** Images of collections, addressed by (collection, entry path). */
 export class ImagesRepo {
@@ -163,6 +207,13 @@ export class ImagesRepo {
       countOf: db.prepare<[number], { n: number }>(
         'SELECT count(*) AS n FROM images WHERE collection_id = ?',
       ),
+      setPhotoMeta: db.prepare<[PhotoMeta & { id: number }], unknown>(
+        `UPDATE images SET taken_at = @takenAt, taken_local = @takenLocal,
+           taken_offset = @takenOffset, make = @make, model = @model, lens = @lens,
+           focal_length = @focalLength, aperture = @aperture, exposure_time = @exposureTime,
+           iso = @iso, latitude = @latitude, longitude = @longitude, xmp_rating = @rating,
+           xmp_label = @label WHERE id = @id`,
+      ),
       setMeta: db.prepare<[string, number | null, number | null, number, number], unknown>(
         'UPDATE images SET format = ?, width = ?, height = ?, orientation = ? WHERE id = ?',
       ),
@@ -173,17 +224,24 @@ export class ImagesRepo {
         `SELECT * FROM images WHERE collection_id = ? AND gone_at IS NULL
          ORDER BY sort_key LIMIT ? OFFSET ?`,
       ),
-      pageWithOutputs: db.prepare<
-        [number, number, number],
-        ImageDbRow & { has_thumbnail: number; has_cache: number }
-      >(
-        `SELECT i.*,
-           EXISTS (SELECT 1 FROM outputs o WHERE o.image_id = i.id AND o.variant = 'thumbnail')
-             AS has_thumbnail,
-           EXISTS (SELECT 1 FROM outputs o WHERE o.image_id = i.id AND o.variant = 'cache')
-             AS has_cache
-         FROM images i WHERE i.collection_id = ? AND i.format IS NOT NULL AND i.gone_at IS NULL
-         ORDER BY i.sort_key LIMIT ? OFFSET ?`,
+      pageWithOutputs: Object.fromEntries(
+        IMAGE_ORDERS.flatMap((order) =>
+          (['asc', 'desc'] as const).map((dir) => [
+            `${order} ${dir}`,
+            db.prepare<
+              [number, number, number],
+              ImageDbRow & { has_thumbnail: number; has_cache: number }
+            >(
+              `SELECT i.*,
+                 EXISTS (SELECT 1 FROM outputs o WHERE o.image_id = i.id AND o.variant = 'thumbnail')
+                   AS has_thumbnail,
+                 EXISTS (SELECT 1 FROM outputs o WHERE o.image_id = i.id AND o.variant = 'cache')
+                   AS has_cache
+               FROM images i WHERE i.collection_id = ? AND i.format IS NOT NULL AND i.gone_at IS NULL
+               ORDER BY ${ORDER_SQL[order].map((c) => `${c} ${dir}`).join(', ')} LIMIT ? OFFSET ?`,
+            ),
+          ]),
+        ),
       ),
     };
   }
@@ -371,6 +429,11 @@ export class ImagesRepo {
     this.st.setMeta.run(m.format, m.width, m.height, m.orientation, id);
   }
 
+  /** Records what the photo's EXIF and XMP say (from the decode that rendered it). */
+  setPhotoMeta(id: number, m: PhotoMeta): void {
+    this.st.setPhotoMeta.run({ ...m, id });
+  }
+
   /** Images of a collection whose header was read (the ones the grid shows). */
   count(collectionId: number): number {
     return this.st.count.get(collectionId)?.n ?? 0;
@@ -381,9 +444,17 @@ export class ImagesRepo {
     return this.st.page.all(collectionId, limit, offset).map(toImage);
   }
 
-  /** A page of the usable images of a collection with which outputs exist. */
-  pageWithOutputs(collectionId: number, limit: number, offset: number): ImageWithOutputs[] {
-    return this.st.pageWithOutputs.all(collectionId, limit, offset).map((r) => ({
+  /** A page of the usable images of a collection in an order, with which outputs exist. */
+  pageWithOutputs(
+    collectionId: number,
+    limit: number,
+    offset: number,
+    order: ImageOrder = 'name',
+    dir: 'asc' | 'desc' = 'asc',
+  ): ImageWithOutputs[] {
+    const st = this.st.pageWithOutputs[`${order} ${dir}`];
+    if (!st) throw new RangeError(`no such order: ${order} ${dir}`);
+    return st.all(collectionId, limit, offset).map((r) => ({
       ...toImage(r),
       has: { thumbnail: r.has_thumbnail === 1, cache: r.has_cache === 1 },
     }));

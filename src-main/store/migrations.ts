@@ -295,4 +295,34 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    name: 'what each photo says about itself: date taken, camera, exposure, place, rating',
+    up(db) {
+      db.exec(`
+        -- From the photo's EXIF and XMP, read by the worker that decoded it; null
+        -- where absent. taken_at is ms since the epoch; taken_local and
+        -- taken_offset are as the camera wrote them.
+        ALTER TABLE images ADD COLUMN taken_at INTEGER;
+        ALTER TABLE images ADD COLUMN taken_local TEXT;
+        ALTER TABLE images ADD COLUMN taken_offset TEXT;
+        ALTER TABLE images ADD COLUMN make TEXT;
+        ALTER TABLE images ADD COLUMN model TEXT;
+        ALTER TABLE images ADD COLUMN lens TEXT;
+        ALTER TABLE images ADD COLUMN focal_length REAL;
+        ALTER TABLE images ADD COLUMN aperture REAL;
+        ALTER TABLE images ADD COLUMN exposure_time REAL;
+        ALTER TABLE images ADD COLUMN iso INTEGER;
+        ALTER TABLE images ADD COLUMN latitude REAL;
+        ALTER TABLE images ADD COLUMN longitude REAL;
+        ALTER TABLE images ADD COLUMN xmp_rating INTEGER;
+        ALTER TABLE images ADD COLUMN xmp_label TEXT;
+        -- The grid's orders: by date taken (the file's time where the photo
+        -- names none), by size and by modified time; by name is sort_key.
+        CREATE INDEX images_by_taken ON images
+          (collection_id, coalesce(taken_at, mtime_ms), sort_key);
+        CREATE INDEX images_by_size ON images (collection_id, size, sort_key);
+        CREATE INDEX images_by_mtime ON images (collection_id, mtime_ms, sort_key);
+      `);
+    },
+  },
 ];

@@ -1,3 +1,4 @@
+import type { PhotoMeta } from '../../src-shared/render-task.ts';
 /**
  * The store's records as the rest of the core sees them: plain typed objects,
  * mapped from the rows by the repositories. No SQL types leave the store.
@@ -99,6 +100,8 @@ export interface ImageRow {
   version: number;
   /** When a rescan did not find it; null while it is in the library. */
   goneAt: number | null;
+  /** What its EXIF and XMP say (all null until a decode read them). */
+  meta: PhotoMeta;
 }
 
 /** An output file as recorded after its rename. */

@@ -24,6 +24,23 @@ function img(id: number, thumb = false): ImageView {
     height: 80,
     format: 'jpeg',
     has: { thumbnail: thumb, cache: false },
+    size: 1000,
+    mtimeMs: 0,
+    takenAt: 0,
+    takenFrom: 'file',
+    takenLocal: null,
+    takenOffset: null,
+    make: null,
+    model: null,
+    lens: null,
+    focalLength: null,
+    aperture: null,
+    exposureTime: null,
+    iso: null,
+    latitude: null,
+    longitude: null,
+    xmpRating: null,
+    xmpLabel: null,
   };
 }
 
