@@ -16,7 +16,13 @@ const tempDir = useTempDir('albumen-photo-meta-');
 
 async function photo(width: number, exif?: Record<string, Record<string, string>>) {
   const img = sharp({
-    create: { width, height: 100, channels: 3, noise: { type: 'gaussian', mean: 120, sigma: 40 } },
+    create: {
+      width,
+      height: 100,
+      channels: 3,
+      background: '#000',
+      noise: { type: 'gaussian', mean: 120, sigma: 40 },
+    },
   }).jpeg();
   return (exif ? img.withExif(exif) : img).toBuffer();
 }
