@@ -8,7 +8,7 @@ import type { Sharp } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Variant } from '../src-shared/domain.ts';
 import { estimateJpegQuality } from '../src-shared/jpeg-quality.ts';
-import { CONTENT_HASH } from '../src-shared/render-task.ts';
+import { CONTENT_HASH, NO_META } from '../src-shared/render-task.ts';
 import type { RenderInput, RenderRequest, RenderResult } from '../src-shared/render-task.ts';
 import type { VariantSettings } from '../src-shared/settings.ts';
 import render, {
@@ -102,6 +102,7 @@ describe('render', () => {
       quality: 90,
       // Every byte of the file, hashed as a scan would to break a fingerprint tie.
       contentHash: createHash(CONTENT_HASH).update(bytes).digest('hex'),
+      meta: NO_META,
     });
     const cache = output(result, 'cache');
     const thumb = output(result, 'thumbnail');
