@@ -31,6 +31,30 @@ export const RAW_EXTENSIONS: ReadonlySet<string> = new Set([
   'dcr',
 ]);
 
+/**
+ * The format an ISO-BMFF (HEIF family) file holds, by its major brand:
+ * AV1-coded ones are AVIF, HEVC-coded ones HEIC, the generic brands HEIF.
+ */
+export const HEIF_BRAND_FORMATS: Readonly<Record<string, 'avif' | 'heic' | 'heif'>> = {
+  avif: 'avif',
+  avis: 'avif',
+  heic: 'heic',
+  heix: 'heic',
+  hevc: 'heic',
+  hevx: 'heic',
+  heim: 'heic',
+  heis: 'heic',
+  mif1: 'heif',
+  msf1: 'heif',
+};
+
+/** The lowercase extension of a path's last segment, without the dot ('' when none). */
+export function extensionOf(name: string): string {
+  const base = name.slice(name.lastIndexOf('/') + 1);
+  const dot = base.lastIndexOf('.');
+  return dot <= 0 ? '' : base.slice(dot + 1).toLowerCase();
+}
+
 /** Extensions whose format id differs from the extension itself. */
 const EXTENSION_FORMATS: Readonly<Record<string, string>> = {
   jpg: 'jpeg',

@@ -15,7 +15,13 @@ import type { Sharp } from 'sharp';
 import { CRASH_POINTS, crashHookFrom, noCrash } from '../src-shared/crash-points.ts';
 import type { CrashHook } from '../src-shared/crash-points.ts';
 import type { ErrorCode, Failure } from '../src-shared/domain.ts';
-import { formatDisplayName, formatOfExtension, isRawFormat } from '../src-shared/formats.ts';
+import {
+  extensionOf,
+  formatDisplayName,
+  formatOfExtension,
+  HEIF_BRAND_FORMATS,
+  isRawFormat,
+} from '../src-shared/formats.ts';
 import { estimateJpegQuality } from '../src-shared/jpeg-quality.ts';
 import { readPhotoMeta } from './photo-meta.ts';
 import { CONTENT_HASH, tempPathFor } from '../src-shared/render-task.ts';
@@ -183,20 +189,16 @@ export default async function render(req: RenderRequest): Promise<RenderResult> 
  * and HEVC-coded HEIF (libvips here decodes only AV1-coded HEIF, AVIF).
  */
 function noDecoderFor(label: string, head: Uint8Array): string | null {
-  const ext = label.slice(label.lastIndexOf('/') + 1).includes('.')
-    ? label.slice(label.lastIndexOf('.') + 1).toLowerCase()
-    : '';
+  const ext = extensionOf(label);
   if (isRawFormat(ext) && !startsLikeJpeg(head)) {
     return `${formatDisplayName(ext)}: camera RAW files are not decoded yet (no preview reader)`;
   }
   const brand = heifBrand(head);
-  if (brand && HEVC_BRANDS.has(brand)) {
+  if (brand && HEIF_BRAND_FORMATS[brand] === 'heic') {
     return 'HEIC (HEVC-coded HEIF): no HEVC decoder here yet';
   }
   return null;
 }
-
-const HEVC_BRANDS: ReadonlySet<string> = new Set(['heic', 'heix', 'hevc', 'hevx', 'heim', 'heis']);
 
 function startsLikeJpeg(head: Uint8Array): boolean {
   return head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff;
@@ -211,9 +213,7 @@ function heifBrand(head: Uint8Array): string | null {
 
 /** The UNSUPPORTED message for a source the decoder refused: the format named when it can be. */
 function unsupportedMessage(label: string, head: Uint8Array): string {
-  const base = label.slice(label.lastIndexOf('/') + 1);
-  const dot = base.lastIndexOf('.');
-  const format = dot > 0 ? formatOfExtension(base.slice(dot + 1)) : null;
+  const format = formatOfExtension(extensionOf(label));
   if (startsLikeJpeg(head) || !format) return 'not an image in a supported format';
   if (DECODED_FORMATS.has(format)) {
     return `not a ${formatDisplayName(format)} image (as its name says), nor one in a supported format`;

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { RAW_EXTENSIONS } from '../../src-shared/formats.ts';
+import { extensionOf, HEIF_BRAND_FORMATS, RAW_EXTENSIONS } from '../../src-shared/formats.ts';
 import { naturalSortKey } from '../../src-shared/natural-sort.ts';
 
 /** Extensions (lowercase, no dot) that make a file an image candidate by name alone. */
@@ -57,12 +57,7 @@ const JUNK_NAMES: ReadonlySet<string> = new Set([
 /** Bytes read from a file of unknown extension to decide whether it is an image. */
 export const SNIFF_BYTES = 32;
 
-/** The lowercase extension of the last path segment, without the dot ('' when none). */
-export function extensionOf(name: string): string {
-  const base = name.slice(name.lastIndexOf('/') + 1);
-  const dot = base.lastIndexOf('.');
-  return dot <= 0 ? '' : base.slice(dot + 1).toLowerCase();
-}
+export { extensionOf };
 
 export function hasImageExtension(name: string): boolean {
   return IMAGE_EXTENSIONS.has(extensionOf(name));
@@ -90,18 +85,6 @@ function bytes(head: Uint8Array, offset: number, expected: readonly number[]): b
   return expected.every((b, i) => head[offset + i] === b);
 }
 
-const HEIF_BRANDS = [
-  'avif',
-  'avis',
-  'heic',
-  'heix',
-  'hevc',
-  'hevx',
-  'heim',
-  'heis',
-  'mif1',
-  'msf1',
-];
 /** Sizes of the BMP info headers (BITMAPCOREHEADER … BITMAPV5HEADER). */
 const BMP_INFO_HEADER_SIZES = [12, 16, 40, 52, 56, 64, 108, 124];
 
@@ -122,7 +105,11 @@ export function imageFormatFromMagic(head: Uint8Array): string | null {
       : ((head[2] ?? 0) << 8) | (head[3] ?? 0);
     if (version === 42 || version === 43) return 'tiff';
   }
-  if (ascii(head, 4, 'ftyp') && HEIF_BRANDS.some((brand) => ascii(head, 8, brand))) return 'heif';
+  if (
+    ascii(head, 4, 'ftyp') &&
+    Object.keys(HEIF_BRAND_FORMATS).some((brand) => ascii(head, 8, brand))
+  )
+    return 'heif';
   // "BM" alone starts too many text files; the info header size must match too.
   if (ascii(head, 0, 'BM') && head.length >= 18) {
     const infoSize = (head[14] ?? 0) | ((head[15] ?? 0) << 8) | ((head[16] ?? 0) << 16);

@@ -1,6 +1,6 @@
 import { imageSize } from 'image-size';
 import type { Failure } from '../../src-shared/domain.ts';
-import { formatOfExtension, isRawFormat } from '../../src-shared/formats.ts';
+import { formatOfExtension, HEIF_BRAND_FORMATS, isRawFormat } from '../../src-shared/formats.ts';
 import type { InputLimits } from '../../src-shared/settings.ts';
 import type { CollectionSource } from './collection-source.ts';
 import { toEntryFailure } from './library-error.ts';
@@ -163,25 +163,12 @@ function ownBuffer(bytes: Uint8Array): Uint8Array {
   return bytes.slice();
 }
 
-const HEIF_BRANDS: Record<string, string> = {
-  avif: 'avif',
-  avis: 'avif',
-  heic: 'heic',
-  heix: 'heic',
-  hevc: 'heic',
-  hevx: 'heic',
-  heim: 'heic',
-  heis: 'heic',
-  mif1: 'heif',
-  msf1: 'heif',
-};
-
 /** One lowercase name per format: 'jpeg' (not 'jpg'), 'tiff' for BigTIFF, HEIF by brand. */
 function normaliseFormat(type: string): string {
   const t = type.toLowerCase();
   if (t === 'jpg') return 'jpeg';
   if (t === 'bigtiff') return 'tiff';
-  return HEIF_BRANDS[t] ?? t;
+  return HEIF_BRAND_FORMATS[t] ?? t;
 }
 
 /**
