@@ -62,10 +62,11 @@ test('imports a folder: live progress, thumbnails, failed files with codes', asy
 
   await expect(card.getByTestId('stage-thumbnail')).toContainText(`${GOOD}`);
   await card.getByTestId('job-failed-toggle').click();
-  // The empty and the text file fail at the scan; the truncated JPEG at both renders.
-  await expect(card.getByTestId('failed-code')).toHaveCount(4);
+  // The empty file fails at the scan (no decoder is needed to tell); the decoder
+  // decides the text file and the truncated JPEG, at both renders.
+  await expect(card.getByTestId('failed-code')).toHaveCount(5);
   const codes = await card.getByTestId('failed-code').allTextContents();
-  expect(codes.sort()).toEqual(['CORRUPT', 'TRUNCATED', 'TRUNCATED', 'UNSUPPORTED']);
+  expect(codes.sort()).toEqual(['CORRUPT', 'TRUNCATED', 'TRUNCATED', 'UNSUPPORTED', 'UNSUPPORTED']);
   await expect(card.getByTestId('failed-list')).toContainText('zz-truncated.jpg');
   await page.screenshot({ path: info.outputPath('jobs-panel.png') });
 
@@ -130,6 +131,8 @@ test('pauses and resumes a job', async ({ page }) => {
   const frozen = await card.getByTestId('stage-cache').textContent();
   await page.waitForTimeout(2000);
   await expect(card.getByTestId('stage-cache')).toHaveText(frozen ?? '');
+  // Still paused: the work it froze is not done (says what it showed if not).
+  await expect(card, `view images when paused: ${frozen}`).toHaveAttribute('data-status', 'paused');
   await card.getByTestId('job-resume').click();
   await expect(card).toHaveAttribute('data-status', 'completed', { timeout: 90_000 });
 });
