@@ -396,6 +396,41 @@ describe('render', () => {
     });
   });
 
+  it('renders a phone HEIC (HEVC) with libheif: upright pixels, its EXIF read, the pixel limit kept', async () => {
+    // 96 × 64: red, green / blue, white quadrants; EXIF from an "iPhone 15 Pro".
+    const heic = readFileSync(join(import.meta.dirname, 'test-fixtures', 'quadrants.heic'));
+    for (const input of [file('IMG_0001.HEIC', heic), { kind: 'buffer', data: heic } as const]) {
+      const result = expectOk(await render(request(input).req));
+      expect(result.source).toMatchObject({ format: 'heic', width: 96, height: 64 });
+      expect(result.source.meta).toMatchObject({
+        make: 'Apple',
+        model: 'iPhone 15 Pro',
+        takenLocal: '2024:06:01 12:30:45',
+        takenOffset: '+02:00',
+      });
+      const thumb = output(result, 'thumbnail');
+      const { data, info } = await sharp(thumb.path).raw().toBuffer({ resolveWithObject: true });
+      expect([info.width, info.height]).toEqual([96, 64]);
+      const at = (x: number, y: number) => [
+        ...data.subarray((y * 96 + x) * 3, (y * 96 + x) * 3 + 3),
+      ];
+      const near = (got: number[], want: number[]) =>
+        got.every((v, i) => Math.abs(v - (want[i] ?? 0)) < 40);
+      expect(near(at(20, 12), [255, 0, 0]), at(20, 12).join()).toBe(true);
+      expect(near(at(75, 12), [0, 255, 0]), at(75, 12).join()).toBe(true);
+      expect(near(at(20, 50), [0, 0, 255]), at(20, 50).join()).toBe(true);
+      expect(near(at(75, 50), [255, 255, 255]), at(75, 50).join()).toBe(true);
+    }
+    const { req, out } = request(file('big.heic', heic));
+    req.maxPixels = 96 * 64 - 1;
+    expect(await render(req)).toMatchObject({ ok: false, code: 'TOO_MANY_PIXELS' });
+    expect(listFiles(out)).toEqual([]);
+    // Cut short: a failure with a code, nothing written, no crash.
+    const cut = request(file('cut.heic', heic.subarray(0, Math.floor(heic.length * 0.6))));
+    expect(await render(cut.req)).toMatchObject({ ok: false, code: 'CORRUPT' });
+    expect(listFiles(cut.out)).toEqual([]);
+  });
+
   it('renders nothing but still reads the source when no output is requested', async () => {
     const input = file('none.png', await noise(64, 32).png().toBuffer());
     const { req } = request(input, {});
@@ -555,9 +590,7 @@ describe('render failures', () => {
       Buffer.from('ftypheic\0\0\0\0mif1heic', 'latin1'),
       Buffer.alloc(64),
     ]);
-    expect(await unsupported('IMG_0002.HEIC', heic)).toBe(
-      'UNSUPPORTED: HEIC (HEVC-coded HEIF): no HEVC decoder here yet',
-    );
+    expect(await unsupported('IMG_0002.HEIC', heic)).toMatch(/^CORRUPT: HEIC: /);
     // A minimal 1 × 1 24-bit BMP: a real one, which libvips here cannot read.
     const bmp = Buffer.alloc(58);
     bmp.write('BM', 0, 'latin1');

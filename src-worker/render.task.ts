@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { workerData } from 'node:worker_threads';
 import sharp from 'sharp';
@@ -23,6 +23,7 @@ import {
   isRawFormat,
 } from '../src-shared/formats.ts';
 import { estimateJpegQuality } from '../src-shared/jpeg-quality.ts';
+import { decodeHeif } from './heif-decode.ts';
 import { readPhotoMeta } from './photo-meta.ts';
 import { CONTENT_HASH, tempPathFor } from '../src-shared/render-task.ts';
 import type {
@@ -101,6 +102,7 @@ export default async function render(req: RenderRequest): Promise<RenderResult> 
       return { ok: false, code: 'TRUNCATED', message: 'the file is empty' };
     const unsupported = noDecoderFor(req.label, head.bytes);
     if (unsupported) return { ok: false, code: 'UNSUPPORTED', message: unsupported };
+    if (isHevcHeif(head.bytes)) return await renderHeic(req);
 
     const source = sharp(req.input.kind === 'file' ? req.input.path : req.input.data, {
       limitInputPixels: req.maxPixels,
@@ -138,13 +140,7 @@ export default async function render(req: RenderRequest): Promise<RenderResult> 
       contentHash: null,
       meta: await readPhotoMeta(head.bytes),
     };
-    if (req.outputs.length === 0) return { ok: true, source: info, outputs: [] };
-
-    const encoded = await encodeAll(source, req, info.quality);
-    const outputs = await writeAll(encoded);
-    // Read once more (from the page cache, just decoded): a few ms beside the decode.
-    info.contentHash = await hashOf(req.input).catch(() => null);
-    return { ok: true, source: info, outputs };
+    return await finish(source, req, info);
   } catch (err) {
     if (isSurprise(err)) throw err;
     const failure = failureFromSharpError(err);
@@ -183,19 +179,75 @@ export default async function render(req: RenderRequest): Promise<RenderResult> 
   }
 }
 
+/** Every output from a decoded source, and the content hash. */
+async function finish(source: Sharp, req: RenderRequest, info: SourceInfo): Promise<RenderResult> {
+  if (req.outputs.length === 0) return { ok: true, source: info, outputs: [] };
+  const encoded = await encodeAll(source, req, info.quality);
+  const outputs = await writeAll(encoded);
+  // Read once more (from the page cache, just decoded): a few ms beside the decode.
+  info.contentHash = await hashOf(req.input).catch(() => null);
+  return { ok: true, source: info, outputs };
+}
+
+/**
+ * A HEVC-coded HEIF, decoded by libheif (whole: the walk's file size limit
+ * bounds it) into upright pixels that sharp then resizes and encodes.
+ */
+async function renderHeic(req: RenderRequest): Promise<RenderResult> {
+  const bytes = req.input.kind === 'file' ? await readFile(req.input.path) : req.input.data;
+  const pixels = await decodeHeif(bytes, req.maxPixels);
+  if ('code' in pixels) return { ok: false, ...pixels };
+  const { data, width, height, channels } = pixels;
+  const source = sharp(data, { raw: { width, height, channels } }).timeout({
+    seconds: req.timeoutSeconds,
+  });
+  const info: SourceInfo = {
+    format: 'heic',
+    width,
+    height,
+    // libheif applied the container's rotation and mirror: the pixels are upright.
+    orientation: 1,
+    quality: null,
+    contentHash: null,
+    meta: await readPhotoMeta(bytes),
+  };
+  return finish(source, req, info);
+}
+
+/**
+ * True for HEVC-coded HEIF: a HEIC major brand, or a generic one (mif1, which
+ * some phones write) that lists a HEIC brand and no AVIF one among its
+ * compatible brands.
+ */
+function isHevcHeif(head: Uint8Array): boolean {
+  const brands = heifBrands(head);
+  if (!brands) return false;
+  const [major, ...compatible] = brands.map((b) => HEIF_BRAND_FORMATS[b]);
+  if (major !== 'heif') return major === 'heic';
+  return compatible.includes('heic') && !compatible.includes('avif');
+}
+
+/** The major brand of an ISO-BMFF file, then its compatible brands; null if it is not one. */
+function heifBrands(head: Uint8Array): string[] | null {
+  const major = heifBrand(head);
+  if (!major) return null;
+  const size = new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(0);
+  const brands = [major];
+  for (let at = 16; at + 4 <= Math.min(size, head.length, 256); at += 4) {
+    brands.push(String.fromCharCode(...head.subarray(at, at + 4)));
+  }
+  return brands;
+}
+
 /**
  * Why no decoder here can read the source, or null when one may: a camera
  * RAW (whose TIFF layout libvips would read as its small first directory)
- * and HEVC-coded HEIF (libvips here decodes only AV1-coded HEIF, AVIF).
+ * without a preview reader.
  */
 function noDecoderFor(label: string, head: Uint8Array): string | null {
   const ext = extensionOf(label);
   if (isRawFormat(ext) && !startsLikeJpeg(head)) {
     return `${formatDisplayName(ext)}: camera RAW files are not decoded yet (no preview reader)`;
-  }
-  const brand = heifBrand(head);
-  if (brand && HEIF_BRAND_FORMATS[brand] === 'heic') {
-    return 'HEIC (HEVC-coded HEIF): no HEVC decoder here yet';
   }
   return null;
 }

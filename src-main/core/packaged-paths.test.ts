@@ -121,6 +121,8 @@ describe('electron-builder.yml', () => {
       'semver',
       'piscina',
       'better-sqlite3',
+      'exifr',
+      'libheif-js',
     ]) {
       expect(unpacked(`node_modules/${pkg}/package.json`), pkg).toBe(true);
     }

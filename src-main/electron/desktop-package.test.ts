@@ -125,6 +125,24 @@ describe.runIf(process.platform === 'linux')('the desktop package (electron-buil
       });
       expect(outcome).toMatchObject({ ok: true, outputs: [{ variant: 'thumbnail', width: 200 }] });
       expect(existsSync(join(root, 'out', 'thumb.jpg'))).toBe(true);
+      // A HEIC loads libheif-js (on first use) from the unpacked packages too.
+      const heic = await pool.run({
+        label: 'IMG_0001.HEIC',
+        input: {
+          kind: 'file',
+          path: join(import.meta.dirname, '../../src-worker/test-fixtures/quadrants.heic'),
+        },
+        outputs: [
+          {
+            variant: 'thumbnail',
+            finalPath: join(root, 'out', 'heic.jpg'),
+            settings: { maxWidth: 200, maxHeight: 200, format: 'jpeg', quality: 80 },
+          },
+        ],
+        maxPixels: 100_000_000,
+        timeoutSeconds: 30,
+      });
+      expect(heic).toMatchObject({ ok: true, source: { format: 'heic', width: 96 } });
     } finally {
       await pool.stop();
     }
