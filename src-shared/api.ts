@@ -168,6 +168,11 @@ export const ImageViewSchema = obj({
   /** From its XMP: rating −1 (rejected) to 5, and colour label. */
   xmpRating: nullableNum,
   xmpLabel: v.nullable(text),
+  /** Frames of an animation or pages of a TIFF; null for a single image. */
+  pages: v.nullable(count),
+  /** True for an animated GIF or WebP (more than one frame); durationMs is one loop. */
+  animated: v.boolean(),
+  durationMs: v.nullable(count),
 });
 export type ImageView = v.InferOutput<typeof ImageViewSchema>;
 

@@ -101,3 +101,11 @@ export function formatDisplayName(format: string): string {
 export function isRawFormat(format: string): boolean {
   return RAW_EXTENSIONS.has(format.toLowerCase());
 }
+
+/** Formats that can hold an animation (which the browser plays as it is). */
+const ANIMATION_FORMATS: ReadonlySet<string> = new Set(['gif', 'webp']);
+
+/** True for an animated image: a GIF or WebP of more than one frame. */
+export function isAnimation(format: string | null, pages: number | null): boolean {
+  return !!format && ANIMATION_FORMATS.has(format) && (pages ?? 1) > 1;
+}

@@ -50,6 +50,13 @@ export interface PhotoMeta {
   rating: number | null;
   /** XMP colour label ('Red', …). */
   label: string | null;
+  /**
+   * Frames of an animation (GIF, WebP) or pages of a document (TIFF), from
+   * the decoder; null for a single image.
+   */
+  pages: number | null;
+  /** How long one loop of an animation lasts, ms; null when not animated. */
+  durationMs: number | null;
 }
 
 /** No metadata: what a file without EXIF or XMP, or with a broken block, records. */
@@ -68,6 +75,8 @@ export const NO_META: PhotoMeta = {
   longitude: null,
   rating: null,
   label: null,
+  pages: null,
+  durationMs: null,
 };
 
 /** What a worker learnt about the source while decoding it. */

@@ -93,6 +93,9 @@ export function metaFromTags(t: Record<string, unknown>): PhotoMeta {
     longitude: hasPosition ? longitude : null,
     rating: rating === null ? null : Math.round(rating),
     label: text(t.Label),
+    // Not from EXIF: the decoder's header read fills these.
+    pages: null,
+    durationMs: null,
   };
 }
 

@@ -396,6 +396,48 @@ describe('render', () => {
     });
   });
 
+  it('records the frames and loop length of an animation and the pages of a TIFF; outputs are the first frame', async () => {
+    const frame = (r: number, g: number, b: number) =>
+      sharp({ create: { width: 40, height: 30, channels: 3, background: { r, g, b } } })
+        .png()
+        .toBuffer();
+    const frames = [await frame(255, 0, 0), await frame(0, 255, 0), await frame(0, 0, 255)];
+    const joined = () => sharp(frames, { join: { animated: true } });
+    for (const [name, bytes] of [
+      [
+        'anim.gif',
+        await joined()
+          .gif({ delay: [100, 200, 300], loop: 0 })
+          .toBuffer(),
+      ],
+      [
+        'anim.webp',
+        await joined()
+          .webp({ delay: [100, 200, 300], loop: 0 })
+          .toBuffer(),
+      ],
+    ] as const) {
+      const result = expectOk(await render(request(file(name, bytes)).req));
+      expect(result.source.meta, name).toMatchObject({ pages: 3, durationMs: 600 });
+      const { data } = await sharp(output(result, 'thumbnail').path).raw().toBuffer({
+        resolveWithObject: true,
+      });
+      expect(
+        [...data.subarray(0, 3)].map((v) => Math.round(v / 64)),
+        name,
+      ).toEqual([4, 0, 0]);
+    }
+    const tiff = await sharp(frames, { join: { animated: true } })
+      .tiff()
+      .toBuffer();
+    const paged = expectOk(await render(request(file('pages.tif', tiff)).req));
+    expect(paged.source.meta).toMatchObject({ pages: 3, durationMs: null });
+    const still = expectOk(
+      await render(request(file('still.gif', await sharp(frames[0]).gif().toBuffer())).req),
+    );
+    expect(still.source.meta).toMatchObject({ pages: null, durationMs: null });
+  });
+
   it('renders a phone HEIC (HEVC) with libheif: upright pixels, its EXIF read, the pixel limit kept', async () => {
     // 96 × 64: red, green / blue, white quadrants; EXIF from an "iPhone 15 Pro".
     const heic = readFileSync(join(import.meta.dirname, 'test-fixtures', 'quadrants.heic'));

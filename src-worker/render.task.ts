@@ -11,7 +11,7 @@ import { mkdir, open, readFile, rename, unlink, writeFile } from 'node:fs/promis
 import { dirname } from 'node:path';
 import { workerData } from 'node:worker_threads';
 import sharp from 'sharp';
-import type { Sharp } from 'sharp';
+import type { Metadata, Sharp } from 'sharp';
 import { CRASH_POINTS, crashHookFrom, noCrash } from '../src-shared/crash-points.ts';
 import type { CrashHook } from '../src-shared/crash-points.ts';
 import type { ErrorCode, Failure } from '../src-shared/domain.ts';
@@ -27,6 +27,7 @@ import { decodeHeif } from './heif-decode.ts';
 import { readPhotoMeta } from './photo-meta.ts';
 import { CONTENT_HASH, tempPathFor } from '../src-shared/render-task.ts';
 import type {
+  PhotoMeta,
   RenderInput,
   RenderOutputSpec,
   RenderRequest,
@@ -138,7 +139,7 @@ export default async function render(req: RenderRequest): Promise<RenderResult> 
       orientation: meta.orientation ?? 1,
       quality: meta.format === 'jpeg' ? estimateJpegQuality(head.bytes) : null,
       contentHash: null,
-      meta: await readPhotoMeta(head.bytes),
+      meta: { ...(await readPhotoMeta(head.bytes)), ...framesOf(meta) },
     };
     return await finish(source, req, info);
   } catch (err) {
@@ -177,6 +178,21 @@ export default async function render(req: RenderRequest): Promise<RenderResult> 
     }
     return { ok: false, ...failure };
   }
+}
+
+/**
+ * Frames of an animation or pages of a document, and one loop's duration, as
+ * the decoder's header read gives them (no frame is decoded for this: the
+ * outputs are made from the first).
+ */
+function framesOf(meta: Metadata): Pick<PhotoMeta, 'pages' | 'durationMs'> {
+  const pages = meta.pages && meta.pages > 1 ? meta.pages : null;
+  const delays = pages && Array.isArray(meta.delay) ? meta.delay : [];
+  // As browsers play a GIF: a frame delay of 10 ms or less lasts 100 ms.
+  const played = (d: number) =>
+    !Number.isFinite(d) || d < 0 ? 0 : meta.format === 'gif' && d <= 10 ? 100 : d;
+  const durationMs = delays.length ? delays.reduce((sum, d) => sum + played(d), 0) : null;
+  return { pages, durationMs: durationMs === null ? null : Math.round(durationMs) };
 }
 
 /** Every output from a decoded source, and the content hash. */

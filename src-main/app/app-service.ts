@@ -19,6 +19,7 @@ import type {
 } from '../../src-shared/api.ts';
 import { parseCommand } from '../../src-shared/api-validate.ts';
 import { isErrorCode, STAGES, type JobView } from '../../src-shared/domain.ts';
+import { isAnimation } from '../../src-shared/formats.ts';
 import { isTerminal } from '../../src-shared/status.ts';
 import { outputMime, rasterMime } from './media-policy.ts';
 
@@ -236,6 +237,9 @@ export class AppService {
       longitude: r.meta.longitude,
       xmpRating: r.meta.rating,
       xmpLabel: r.meta.label,
+      pages: r.meta.pages,
+      animated: isAnimation(r.format, r.meta.pages),
+      durationMs: r.meta.durationMs,
     });
     const jobExists = (jobId: number) => core.job(jobId) !== undefined;
     return {

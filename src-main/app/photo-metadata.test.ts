@@ -4,7 +4,7 @@
  * taken (the file's time where a photo names none), name, size and modified
  * time, both ways.
  */
-import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
@@ -105,6 +105,56 @@ describe('photo metadata through the contract', () => {
         sort: 'colour' as 'name',
       });
       expect(bad.ok).toBe(false);
+    } finally {
+      service.dispose();
+      await core.close();
+    }
+  }, 60_000);
+
+  it('says which images are animated, with frames and loop length, and reads a phone HEIC', async () => {
+    const root = tempDir();
+    const dir = join(root, 'photos');
+    mkdirSync(dir);
+    const frames = await Promise.all(
+      ['#f00', '#0f0', '#00f', '#fff'].map((background) =>
+        sharp({ create: { width: 32, height: 24, channels: 3, background } })
+          .png()
+          .toBuffer(),
+      ),
+    );
+    const animated = sharp(frames, { join: { animated: true } });
+    // Only the first frame gets the delay (sharp's way with one number); the
+    // others have none, which browsers play as 100 ms each.
+    writeFileSync(join(dir, 'anim.gif'), await animated.gif({ delay: 250, loop: 0 }).toBuffer());
+    writeFileSync(join(dir, 'still.gif'), await sharp(frames[0]).gif().toBuffer());
+    writeFileSync(
+      join(dir, 'IMG_0001.HEIC'),
+      readFileSync(join(import.meta.dirname, '../../src-worker/test-fixtures/quadrants.heic')),
+    );
+    const core = openNodeCore({ dataDir: join(root, 'data'), logFile: null, pollMs: 100 });
+    const service = new AppService(core);
+    try {
+      const job = await core.importPath(dir);
+      await core.start();
+      await core.whenDone([job.id]);
+      expect(core.job(job.id)?.status).toBe('completed');
+      const page = await service.call('listImages', {
+        collectionId: job.collectionId,
+        offset: 0,
+        limit: 10,
+      });
+      if (!page.ok) throw new Error(page.error.message);
+      const byName = new Map(page.value.items.map((i) => [i.name, i]));
+      expect(byName.get('anim.gif')).toMatchObject({ animated: true, pages: 4, durationMs: 550 });
+      expect(byName.get('still.gif')).toMatchObject({ animated: false, pages: null });
+      expect(byName.get('IMG_0001.HEIC')).toMatchObject({
+        format: 'heic',
+        width: 96,
+        height: 64,
+        has: { thumbnail: true, cache: true },
+        make: 'Apple',
+        takenFrom: 'exif',
+      });
     } finally {
       service.dispose();
       await core.close();

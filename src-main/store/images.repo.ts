@@ -34,6 +34,8 @@ interface ImageDbRow {
   longitude?: number | null;
   xmp_rating?: number | null;
   xmp_label?: string | null;
+  pages?: number | null;
+  duration_ms?: number | null;
 }
 
 function toImage(r: ImageDbRow): ImageRow {
@@ -66,6 +68,8 @@ function toImage(r: ImageDbRow): ImageRow {
       longitude: r.longitude ?? null,
       rating: r.xmp_rating ?? null,
       label: r.xmp_label ?? null,
+      pages: r.pages ?? null,
+      durationMs: r.duration_ms ?? null,
     },
   };
 }
@@ -212,7 +216,7 @@ export class ImagesRepo {
            taken_offset = @takenOffset, make = @make, model = @model, lens = @lens,
            focal_length = @focalLength, aperture = @aperture, exposure_time = @exposureTime,
            iso = @iso, latitude = @latitude, longitude = @longitude, xmp_rating = @rating,
-           xmp_label = @label WHERE id = @id`,
+           xmp_label = @label, pages = @pages, duration_ms = @durationMs WHERE id = @id`,
       ),
       setMeta: db.prepare<[string, number | null, number | null, number, number], unknown>(
         'UPDATE images SET format = ?, width = ?, height = ?, orientation = ? WHERE id = ?',

@@ -325,4 +325,15 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    name: 'frames of an animation and pages of a document',
+    up(db) {
+      db.exec(`
+        -- From the decoder: frames of a GIF or WebP animation, pages of a TIFF
+        -- (null for a single image), and one loop's duration in ms.
+        ALTER TABLE images ADD COLUMN pages INTEGER;
+        ALTER TABLE images ADD COLUMN duration_ms INTEGER;
+      `);
+    },
+  },
 ];

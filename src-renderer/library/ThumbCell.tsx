@@ -41,6 +41,12 @@ function Thumbnail({ src, name }: { src: string; name: string }) {
   );
 }
 
+/** What the animated badge says on hover: frames and one loop's length. */
+export function animationTitle(frames: number | null, durationMs: number | null): string {
+  const length = durationMs ? `, ${(durationMs / 1000).toFixed(1)} s a loop` : '';
+  return `Animated: ${frames ?? '?'} frames${length}`;
+}
+
 /** The file name under a cell, cut in the middle when it is too long. */
 function ThumbLabel({ name }: { name: string }) {
   const { head, tail } = splitName(name);
@@ -114,6 +120,16 @@ export const ThumbCell = memo(function ThumbCell(p: ThumbCellProps) {
         {failure && image.has.thumbnail && (
           <span className="thumb-badge" title={`${failure.code}: ${failure.message}`}>
             {failure.code}
+          </span>
+        )}
+        {image.animated && (
+          <span
+            className="thumb-kind"
+            data-testid="thumb-animated"
+            title={animationTitle(image.pages, image.durationMs)}
+            aria-label={animationTitle(image.pages, image.durationMs)}
+          >
+            {`▶ ${image.format?.toUpperCase() ?? ''}`}
           </span>
         )}
       </div>

@@ -41,6 +41,9 @@ function img(id: number, thumb = false): ImageView {
     longitude: null,
     xmpRating: null,
     xmpLabel: null,
+    pages: null,
+    animated: false,
+    durationMs: null,
   };
 }
 
