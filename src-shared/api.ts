@@ -360,7 +360,14 @@ export const COMMANDS: readonly CommandName[] = Object.freeze(
 /** Events pushed from the core to every UI. */
 export type AppEvent =
   | { type: 'job'; job: JobView }
-  | { type: 'output'; collectionId: number; imageId: number; variant: Variant }
+  | {
+      type: 'output';
+      collectionId: number;
+      imageId: number;
+      variant: Variant;
+      /** The image as it is now: the decode may have learnt its size and metadata. */
+      image?: ImageView;
+    }
   | { type: 'collections' }
   | { type: 'settings'; settings: AppSettings }
   | { type: 'log'; level: 'warn' | 'error'; message: string; time: number };

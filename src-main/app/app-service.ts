@@ -84,6 +84,40 @@ export function toApiError(err: unknown): ApiError {
  * schemas; typed callers (the desktop shell, tests) use `call`. Nothing else
  * reaches the core from a UI.
  */
+/** An image row as the UI sees it. */
+function toImage(r: ImageRow & { has: ImageView['has'] }): ImageView {
+  return {
+    id: r.id,
+    collectionId: r.collectionId,
+    entryPath: r.entryPath,
+    name: basename(r.entryPath),
+    width: r.width,
+    height: r.height,
+    format: r.format,
+    has: r.has,
+    size: r.size,
+    mtimeMs: r.mtimeMs,
+    takenAt: r.meta.takenAt ?? r.mtimeMs,
+    takenFrom: r.meta.takenAt === null ? 'file' : 'exif',
+    takenLocal: r.meta.takenLocal,
+    takenOffset: r.meta.takenOffset,
+    make: r.meta.make,
+    model: r.meta.model,
+    lens: r.meta.lens,
+    focalLength: r.meta.focalLength,
+    aperture: r.meta.aperture,
+    exposureTime: r.meta.exposureTime,
+    iso: r.meta.iso,
+    latitude: r.meta.latitude,
+    longitude: r.meta.longitude,
+    xmpRating: r.meta.rating,
+    xmpLabel: r.meta.label,
+    pages: r.meta.pages,
+    animated: isAnimation(r.format, r.meta.pages),
+    durationMs: r.meta.durationMs,
+  };
+}
+
 export class AppService {
   private readonly core: AlbumenCore;
   private readonly listeners = new Set<(e: AppEvent) => void>();
@@ -108,6 +142,8 @@ export class AppService {
           collectionId: o.collectionId,
           imageId: o.imageId,
           variant: o.variant,
+          // What the decode learnt (size, date, camera, frames) reaches the grid with it.
+          image: this.imageView(o.imageId),
         }),
       ),
       core.onCollectionsChanged(() => this.emit({ type: 'collections' })),
@@ -128,6 +164,19 @@ export class AppService {
   onEvent(listener: (e: AppEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** One image as the UI sees it, with the outputs it has now. */
+  private imageView(imageId: number): ImageView | undefined {
+    const img = this.core.image(imageId);
+    if (!img) return undefined;
+    return toImage({
+      ...img,
+      has: {
+        thumbnail: this.core.outputFile(imageId, 'thumbnail') !== null,
+        cache: this.core.outputFile(imageId, 'cache') !== null,
+      },
+    });
   }
 
   private emit(e: AppEvent): void {
@@ -211,36 +260,6 @@ export class AppService {
   private makeApi(): AppApi {
     const core = this.core;
     const ok = <T>(value: T): Promise<ApiResult<T>> => Promise.resolve({ ok: true, value });
-    const toImage = (r: ImageRow & { has: ImageView['has'] }): ImageView => ({
-      id: r.id,
-      collectionId: r.collectionId,
-      entryPath: r.entryPath,
-      name: basename(r.entryPath),
-      width: r.width,
-      height: r.height,
-      format: r.format,
-      has: r.has,
-      size: r.size,
-      mtimeMs: r.mtimeMs,
-      takenAt: r.meta.takenAt ?? r.mtimeMs,
-      takenFrom: r.meta.takenAt === null ? 'file' : 'exif',
-      takenLocal: r.meta.takenLocal,
-      takenOffset: r.meta.takenOffset,
-      make: r.meta.make,
-      model: r.meta.model,
-      lens: r.meta.lens,
-      focalLength: r.meta.focalLength,
-      aperture: r.meta.aperture,
-      exposureTime: r.meta.exposureTime,
-      iso: r.meta.iso,
-      latitude: r.meta.latitude,
-      longitude: r.meta.longitude,
-      xmpRating: r.meta.rating,
-      xmpLabel: r.meta.label,
-      pages: r.meta.pages,
-      animated: isAnimation(r.format, r.meta.pages),
-      durationMs: r.meta.durationMs,
-    });
     const jobExists = (jobId: number) => core.job(jobId) !== undefined;
     return {
       importPaths: async ({ paths }) => {
@@ -275,17 +294,8 @@ export class AppService {
         return ok({ total: core.imageCount(collectionId), offset, items });
       },
       getImage: ({ imageId }) => {
-        const img = core.image(imageId);
-        if (!img) return Promise.resolve(fail('NOT_FOUND', `no image ${imageId}`));
-        return ok(
-          toImage({
-            ...img,
-            has: {
-              thumbnail: core.outputFile(imageId, 'thumbnail') !== null,
-              cache: core.outputFile(imageId, 'cache') !== null,
-            },
-          }),
-        );
+        const view = this.imageView(imageId);
+        return view ? ok(view) : Promise.resolve(fail('NOT_FOUND', `no image ${imageId}`));
       },
       listJobs: ({ offset, limit }) => ok(core.jobs(limit, offset)),
       failedItems: ({ jobId, offset, limit }) =>

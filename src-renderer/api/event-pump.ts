@@ -69,7 +69,7 @@ export function startEventPump(bridge: ClientBridge): () => void {
         break;
       case 'output': {
         const list = outputs.get(e.collectionId);
-        const notice = { imageId: e.imageId, variant: e.variant };
+        const notice = { imageId: e.imageId, variant: e.variant, image: e.image };
         if (list) list.push(notice);
         else outputs.set(e.collectionId, [notice]);
         schedule();

@@ -132,6 +132,30 @@ describe('outputs', () => {
     expect(imageAt(c, 1)).toBe(untouched);
   });
 
+  it('takes what the decode learnt from the notice: size, animation, date', () => {
+    let c = markLoading(emptyCache(1), [0]);
+    c = receivePage(c, 0, 0, page(0, 10));
+    const learnt: ImageView = {
+      ...img(3),
+      width: 640,
+      height: 480,
+      format: 'gif',
+      pages: 4,
+      animated: true,
+      durationMs: 1200,
+      takenAt: 1_700_000_000_000,
+      takenFrom: 'exif',
+    };
+    c = applyOutputs(c, [{ imageId: 3, variant: 'thumbnail', image: learnt }]);
+    expect(imageAt(c, 2)).toMatchObject({
+      width: 640,
+      animated: true,
+      pages: 4,
+      takenFrom: 'exif',
+      has: { thumbnail: true, cache: false },
+    });
+  });
+
   it('applies outputs announced while a page was in flight when it lands', () => {
     let c = markLoading(emptyCache(1), [0]);
     c = applyOutputs(c, [{ imageId: 4, variant: 'thumbnail' }]);

@@ -27,6 +27,8 @@ export interface ImageFailure {
 export interface OutputNotice {
   imageId: number;
   variant: Variant;
+  /** The image as the core had it when the output was made. */
+  image?: ImageView;
 }
 
 /** The cached pages of one collection. */
@@ -179,10 +181,11 @@ function applyToItems(
     const hits = byId.get(img.id);
     if (!hits) return;
     let next = img;
-    for (const { variant } of hits) {
+    for (const { variant, image } of hits) {
       next = {
         ...next,
-        has: { ...next.has, [variant]: true },
+        ...(image ?? {}),
+        has: { ...next.has, ...image?.has, [variant]: true },
         // A variant that already existed was remade: a new URL makes the browser fetch it.
         versions: next.has[variant]
           ? { ...next.versions, [variant]: next.versions[variant] + 1 }

@@ -125,6 +125,8 @@ export function Viewer() {
   const scale = size ? currentScale(zoom, size, view) : 1;
   const needSource =
     !cacheUrl ||
+    // An animation plays from its source (a GIF or WebP, which the browser shows).
+    image?.animated === true ||
     cacheState === 'error' ||
     // Once the original is in, it stays.
     sourceState === 'loaded' ||
