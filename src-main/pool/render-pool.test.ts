@@ -425,19 +425,19 @@ describe('RenderPool and stopped processes', () => {
 
   it('does not count a SIGSTOP of the host against the watchdog', async () => {
     // The stop outlasts the task timeout by 2 s; the render itself (about 2 s
-    // on an idle machine) has twice that, so a loaded machine does not fail it.
-    const pool = await startPool({ threads: 1, taskTimeoutMs: 4000 });
+    // on an idle machine) has four times that, so a loaded machine does not fail it.
+    const pool = await startPool({ threads: 1, taskTimeoutMs: 8000 });
     const pid = pool.hostPid ?? 0;
     const started = performance.now();
     const outcome = pool.run(renderRequest('stopped', huge, join(tempDir(), 'out')));
     await sleep(40);
     process.kill(pid, 'SIGSTOP');
-    await sleep(6000);
+    await sleep(10_000);
     resume(pid);
 
     expect(await outcome).toMatchObject({ ok: true });
     // The stop held the render (it did not finish before it).
-    expect(performance.now() - started).toBeGreaterThanOrEqual(6000);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(10_000);
     expect(pool.hostPid).toBe(pid);
   });
 
@@ -461,13 +461,13 @@ describe('RenderPool and stopped processes', () => {
   });
 
   it('does not count a pause of this process and the host (a sleeping laptop)', async () => {
-    const pool = await startPool({ threads: 1, taskTimeoutMs: 4000, hostSilenceMs: 2000 });
+    const pool = await startPool({ threads: 1, taskTimeoutMs: 8000, hostSilenceMs: 2000 });
     const pid = pool.hostPid ?? 0;
     const outcome = pool.run(renderRequest('asleep', huge, join(tempDir(), 'out')));
     await sleep(40);
     process.kill(pid, 'SIGSTOP');
-    // This process stops too: no timer, tick or message runs for 6 s.
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 6000);
+    // This process stops too: no timer, tick or message runs for 10 s.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10_000);
     resume(pid);
 
     expect(await outcome).toMatchObject({ ok: true });
