@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Variant } from '../src-shared/domain.ts';
 import { estimateJpegQuality } from '../src-shared/jpeg-quality.ts';
 import { CONTENT_HASH, NO_META } from '../src-shared/render-task.ts';
+import { endRawReader } from './raw-preview.ts';
 import type { RenderInput, RenderRequest, RenderResult } from '../src-shared/render-task.ts';
 import type { VariantSettings } from '../src-shared/settings.ts';
 import render, {
@@ -24,7 +25,8 @@ let n = 0;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'albumen-render-'));
 });
-afterAll(() => {
+afterAll(async () => {
+  await endRawReader();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -625,7 +627,7 @@ describe('render failures', () => {
     };
     const tiffHead = Buffer.concat([Buffer.from('II*\0\x08\0\0\0', 'latin1'), Buffer.alloc(64)]);
     expect(await unsupported('IMG_0001.CR2', tiffHead)).toBe(
-      'UNSUPPORTED: CR2 RAW: camera RAW files are not decoded yet (no preview reader)',
+      'UNSUPPORTED: CR2 RAW: no embedded JPEG preview to show; the sensor data is not decoded here',
     );
     const heic = Buffer.concat([
       Buffer.from([0, 0, 0, 24]),

@@ -25,6 +25,7 @@ import {
 import { estimateJpegQuality } from '../src-shared/jpeg-quality.ts';
 import { decodeHeif } from './heif-decode.ts';
 import { readPhotoMeta } from './photo-meta.ts';
+import { readRawPreview } from './raw-preview.ts';
 import { CONTENT_HASH, tempPathFor } from '../src-shared/render-task.ts';
 import type {
   PhotoMeta,
@@ -101,8 +102,9 @@ export default async function render(req: RenderRequest): Promise<RenderResult> 
     if ('code' in head) return { ok: false, ...head };
     if (head.bytes.length === 0)
       return { ok: false, code: 'TRUNCATED', message: 'the file is empty' };
-    const unsupported = noDecoderFor(req.label, head.bytes);
-    if (unsupported) return { ok: false, code: 'UNSUPPORTED', message: unsupported };
+    if (isRawFormat(extensionOf(req.label)) && !startsLikeJpeg(head.bytes)) {
+      return await renderRaw(req, head.bytes);
+    }
     if (isHevcHeif(head.bytes)) return await renderHeic(req);
 
     const source = sharp(req.input.kind === 'file' ? req.input.path : req.input.data, {
@@ -195,10 +197,19 @@ function framesOf(meta: Metadata): Pick<PhotoMeta, 'pages' | 'durationMs'> {
   return { pages, durationMs: durationMs === null ? null : Math.round(durationMs) };
 }
 
-/** Every output from a decoded source, and the content hash. */
-async function finish(source: Sharp, req: RenderRequest, info: SourceInfo): Promise<RenderResult> {
+/**
+ * Every output from a decoded source, and the content hash. `orientation`
+ * overrides the source's own EXIF orientation (a RAW's preview is shown as
+ * the RAW says).
+ */
+async function finish(
+  source: Sharp,
+  req: RenderRequest,
+  info: SourceInfo,
+  orientation?: number,
+): Promise<RenderResult> {
   if (req.outputs.length === 0) return { ok: true, source: info, outputs: [] };
-  const encoded = await encodeAll(source, req, info.quality);
+  const encoded = await encodeAll(orient(source, orientation), req, info.quality);
   const outputs = await writeAll(encoded);
   // Read once more (from the page cache, just decoded): a few ms beside the decode.
   info.contentHash = await hashOf(req.input).catch(() => null);
@@ -231,6 +242,65 @@ async function renderHeic(req: RenderRequest): Promise<RenderResult> {
 }
 
 /**
+ * A camera RAW, shown by its largest embedded JPEG in the RAW's orientation;
+ * UNSUPPORTED with the reason when it has none.
+ */
+async function renderRaw(req: RenderRequest, head: Uint8Array): Promise<RenderResult> {
+  const format = extensionOf(req.label);
+  const preview = await readRawPreview(
+    req.input,
+    formatDisplayName(format),
+    Math.max(1, req.timeoutSeconds) * 1000,
+  );
+  if ('code' in preview) return { ok: false, ...preview };
+  const source = sharp(preview.jpeg, { limitInputPixels: req.maxPixels, failOn: 'error' }).timeout({
+    seconds: req.timeoutSeconds,
+  });
+  const meta = await source.metadata();
+  const turned = preview.orientation >= 5;
+  const info: SourceInfo = {
+    format,
+    width: turned ? meta.height : meta.width,
+    height: turned ? meta.width : meta.height,
+    orientation: preview.orientation,
+    quality: null,
+    contentHash: null,
+    meta: await readPhotoMeta(head),
+  };
+  return finish(source, req, info, preview.orientation);
+}
+
+/**
+ * The source turned upright by an EXIF orientation (1–8) given apart from
+ * its own tags; by its own tags when none is given. sharp mirrors before it
+ * rotates, whatever the order of the calls: 5 (transpose) is a mirror top to
+ * bottom then a quarter turn clockwise, 7 (transverse) a mirror left to right
+ * then the same turn.
+ */
+function orient(source: Sharp, orientation: number | undefined): Sharp {
+  switch (orientation) {
+    case undefined:
+      return source.autoOrient();
+    case 2:
+      return source.flop();
+    case 3:
+      return source.rotate(180);
+    case 4:
+      return source.flip();
+    case 5:
+      return source.rotate(90).flip();
+    case 6:
+      return source.rotate(90);
+    case 7:
+      return source.rotate(90).flop();
+    case 8:
+      return source.rotate(270);
+    default:
+      return source;
+  }
+}
+
+/**
  * True for HEVC-coded HEIF: a HEIC major brand, or a generic one (mif1, which
  * some phones write) that lists a HEIC brand and no AVIF one among its
  * compatible brands.
@@ -253,19 +323,6 @@ function heifBrands(head: Uint8Array): string[] | null {
     brands.push(String.fromCharCode(...head.subarray(at, at + 4)));
   }
   return brands;
-}
-
-/**
- * Why no decoder here can read the source, or null when one may: a camera
- * RAW (whose TIFF layout libvips would read as its small first directory)
- * without a preview reader.
- */
-function noDecoderFor(label: string, head: Uint8Array): string | null {
-  const ext = extensionOf(label);
-  if (isRawFormat(ext) && !startsLikeJpeg(head)) {
-    return `${formatDisplayName(ext)}: camera RAW files are not decoded yet (no preview reader)`;
-  }
-  return null;
 }
 
 function startsLikeJpeg(head: Uint8Array): boolean {
@@ -465,7 +522,6 @@ async function encodeAll(
   const boxWidth = Math.max(...req.outputs.map((o) => o.settings.maxWidth));
   const boxHeight = Math.max(...req.outputs.map((o) => o.settings.maxHeight));
   const { data, info } = await source
-    .autoOrient()
     .resize({ width: boxWidth, height: boxHeight, fit: 'inside', withoutEnlargement: true })
     // Converts CMYK, greyscale, 16-bit and ICC-tagged sources to 8-bit sRGB;
     // the encoders then drop all metadata (orientation included).

@@ -123,6 +123,12 @@ describe('electron-builder.yml', () => {
       'better-sqlite3',
       'exifr',
       'libheif-js',
+      'exiftool-vendored',
+      'exiftool-vendored.pl',
+      'batch-cluster',
+      '@photostructure/tz-lookup',
+      'luxon',
+      'he',
     ]) {
       expect(unpacked(`node_modules/${pkg}/package.json`), pkg).toBe(true);
     }

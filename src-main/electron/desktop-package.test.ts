@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { listPackage } from '@electron/asar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runtimeFiles } from '../core/packaged-paths.ts';
+import { rawFile } from '../../src-shared/test-support/raw-files.ts';
 import { RenderPool } from '../pool/render-pool.ts';
 import { copyCheckout, run } from '../test-support/checkout.ts';
 import { photoJpeg } from '../test-support/fixtures.ts';
@@ -143,6 +144,26 @@ describe.runIf(process.platform === 'linux')('the desktop package (electron-buil
         timeoutSeconds: 30,
       });
       expect(heic).toMatchObject({ ok: true, source: { format: 'heic', width: 96 } });
+      // A RAW starts the unpacked ExifTool for its preview.
+      const nef = join(root, 'DSC_0001.NEF');
+      writeFileSync(
+        nef,
+        rawFile({ kind: 'nef', preview: await photoJpeg(64, 48), width: 64, height: 48 }),
+      );
+      const raw = await pool.run({
+        label: 'DSC_0001.NEF',
+        input: { kind: 'file', path: nef },
+        outputs: [
+          {
+            variant: 'thumbnail',
+            finalPath: join(root, 'out', 'nef.jpg'),
+            settings: { maxWidth: 200, maxHeight: 200, format: 'jpeg', quality: 80 },
+          },
+        ],
+        maxPixels: 100_000_000,
+        timeoutSeconds: 30,
+      });
+      expect(raw).toMatchObject({ ok: true, source: { format: 'nef', width: 64 } });
     } finally {
       await pool.stop();
     }

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import {
   existsSync,
@@ -18,6 +18,7 @@ import { tempPathFor } from '../../src-shared/render-task.ts';
 import type { RenderRequest } from '../../src-shared/render-task.ts';
 import { useTempDir } from '../test-support/temp-dir.ts';
 import { isNativeCrash, RenderPool } from './render-pool.ts';
+import { rawFile } from '../../src-shared/test-support/raw-files.ts';
 import { checksum } from './test-fixtures/echo.task.ts';
 import type { HostExit, PoolOutcome, RenderPoolOptions } from './render-pool.ts';
 
@@ -102,6 +103,18 @@ function filesUnder(dir: string): string[] {
     .sort();
 }
 
+/** The pids of a process's children. */
+function childrenOf(pid: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return []; // pgrep exits 1 when there is none
+  }
+}
+
 async function waitFor(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((r) => setTimeout(r, 20));
 }
@@ -127,6 +140,25 @@ async function hugePng(path: string, size: number, interlaced = false): Promise<
 }
 
 describe('RenderPool with the real render task', () => {
+  it("renders a camera RAW's preview, and leaves no ExifTool process once stopped", async () => {
+    const dir = tempDir();
+    const pool = await startPool({ threads: 1 });
+    const preview = await sharp({
+      create: { width: 60, height: 40, channels: 3, background: '#c00' },
+    })
+      .jpeg()
+      .toBuffer();
+    const path = join(dir, 'DSC_0001.NEF');
+    writeFileSync(path, rawFile({ kind: 'nef', preview, width: 60, height: 40, orientation: 8 }));
+    const outcome = await pool.run(renderRequest('DSC_0001.NEF', path, join(dir, 'out')));
+    expect(outcome).toMatchObject({ ok: true, source: { format: 'nef', width: 40, height: 60 } });
+    // ExifTool runs as a child of the host; it must end with it.
+    const readers = childrenOf(pool.hostPid ?? 0);
+    expect(readers.length).toBeGreaterThan(0);
+    await pool.stop();
+    await waitFor(() => readers.every((pid) => !isAlive(pid)));
+  });
+
   it('renders real images, from files and a buffer, on two threads', async () => {
     const dir = tempDir();
     const pool = await startPool({ threads: 2 });
