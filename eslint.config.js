@@ -163,6 +163,16 @@ export default tseslint.config(
     }),
   },
   {
+    // Files the tests of every layer build (RAW layouts, orientation goldens):
+    // they may use Node and sharp, as tests do, but no layer.
+    files: ['src-shared/test-support/**/*.ts'],
+    rules: layer({
+      electron: true,
+      react: true,
+      layers: ['src-main', 'src-renderer', 'src-worker', 'src-preload'],
+    }),
+  },
+  {
     files: ['src-worker/**/*.ts'],
     rules: layer({
       electron: true,

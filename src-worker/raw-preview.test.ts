@@ -2,11 +2,17 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import type { Sharp } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RenderInput, RenderRequest, RenderResult } from '../src-shared/render-task.ts';
 import { endRawReader } from './raw-preview.ts';
 import render from './render.task.ts';
+import {
+  QUADRANTS,
+  QUADRANTS_HEIGHT as H,
+  QUADRANTS_WIDTH as W,
+  quadrantsOf,
+  storedQuadrants as stored,
+} from '../src-shared/test-support/quadrants.ts';
 import { rawFile, type RawKind } from '../src-shared/test-support/raw-files.ts';
 
 let dir = '';
@@ -18,55 +24,6 @@ afterAll(async () => {
   await endRawReader();
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** Upright: red top left, green top right, blue bottom left, white bottom right. */
-const QUADRANTS = ['red', 'green', 'blue', 'white'] as const;
-const W = 120;
-const H = 80;
-
-function upright(): Sharp {
-  const q = (c: string) => ({
-    create: { width: W / 2, height: H / 2, channels: 3 as const, background: c },
-  });
-  return sharp({ create: { width: W, height: H, channels: 3, background: '#000' } }).composite([
-    { input: q('#ff0000'), left: 0, top: 0 },
-    { input: q('#00ff00'), left: W / 2, top: 0 },
-    { input: q('#0000ff'), left: 0, top: H / 2 },
-    { input: q('#ffffff'), left: W / 2, top: H / 2 },
-  ]);
-}
-
-/**
- * The pixels a camera stores for an upright scene when it writes `orientation`:
- * undoing what a viewer does for that orientation.
- */
-async function stored(orientation: number): Promise<Buffer> {
-  const up = await upright().png().toBuffer();
-  // Functions: a Sharp instance's operations change it in place.
-  const undo: Record<number, (s: Sharp) => Sharp> = {
-    1: (s) => s,
-    2: (s) => s.flop(),
-    3: (s) => s.rotate(180),
-    4: (s) => s.flip(),
-    // sharp mirrors before it rotates, whatever the order of the calls.
-    5: (s) => s.rotate(90).flip(),
-    6: (s) => s.rotate(270),
-    7: (s) => s.rotate(90).flop(),
-    8: (s) => s.rotate(90),
-  };
-  return undo[orientation]!(sharp(up)).jpeg({ quality: 95 }).toBuffer();
-}
-
-/** The colour names of the four quadrants of an image, in QUADRANTS order. */
-async function quadrantsOf(image: Buffer): Promise<string[]> {
-  const { data, info } = await sharp(image).raw().toBuffer({ resolveWithObject: true });
-  const at = (fx: number, fy: number) => {
-    const i = (Math.floor(info.height * fy) * info.width + Math.floor(info.width * fx)) * 3;
-    const [r, g, b] = [data[i]!, data[i + 1]!, data[i + 2]!].map((v) => v > 128);
-    return r && g && b ? 'white' : r ? 'red' : g ? 'green' : b ? 'blue' : 'black';
-  };
-  return [at(0.25, 0.25), at(0.75, 0.25), at(0.25, 0.75), at(0.75, 0.75)];
-}
 
 function request(name: string, bytes: Uint8Array, asData = false): RenderRequest {
   const out = join(dir, `out-${++n}`);
@@ -98,7 +55,7 @@ function expectOk(result: RenderResult): Extract<RenderResult, { ok: true }> {
   return result;
 }
 
-describe('camera RAW previews', () => {
+describe('camera RAW previews, and orientation on the pixels', () => {
   it.each<[RawKind]>([['dng'], ['nef'], ['cr2'], ['arw']])(
     'shows a %s by its embedded preview, with its metadata',
     async (kind) => {
@@ -145,6 +102,18 @@ describe('camera RAW previews', () => {
       }
     },
   );
+
+  it.each([1, 2, 3, 4, 5, 6, 7, 8])('turns a JPEG upright by its orientation %i', async (o) => {
+    const jpeg = await sharp(await stored(o))
+      .withMetadata({ orientation: o })
+      .jpeg()
+      .toBuffer();
+    const result = expectOk(await render(request('photo.jpg', jpeg)));
+    expect(result.source).toMatchObject({ width: W, height: H, orientation: o });
+    for (const out of result.outputs) {
+      expect(await quadrantsOf(readFileSync(out.path))).toEqual([...QUADRANTS]);
+    }
+  });
 
   it('reads a RAW from an archive entry (bytes, not a file)', async () => {
     const raw = rawFile({

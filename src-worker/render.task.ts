@@ -24,9 +24,10 @@ import {
 } from '../src-shared/formats.ts';
 import { estimateJpegQuality } from '../src-shared/jpeg-quality.ts';
 import { decodeHeif } from './heif-decode.ts';
+import { decodeJxl, isJxl } from './jxl-decode.ts';
 import { readPhotoMeta } from './photo-meta.ts';
 import { readRawPreview } from './raw-preview.ts';
-import { CONTENT_HASH, tempPathFor } from '../src-shared/render-task.ts';
+import { CONTENT_HASH, NO_META, tempPathFor } from '../src-shared/render-task.ts';
 import type {
   PhotoMeta,
   RenderInput,
@@ -106,6 +107,7 @@ export default async function render(req: RenderRequest): Promise<RenderResult> 
       return await renderRaw(req, head.bytes);
     }
     if (isHevcHeif(head.bytes)) return await renderHeic(req);
+    if (isJxl(head.bytes)) return await renderJxl(req);
 
     const source = sharp(req.input.kind === 'file' ? req.input.path : req.input.data, {
       limitInputPixels: req.maxPixels,
@@ -237,6 +239,27 @@ async function renderHeic(req: RenderRequest): Promise<RenderResult> {
     quality: null,
     contentHash: null,
     meta: await readPhotoMeta(bytes),
+  };
+  return finish(source, req, info);
+}
+
+/** A JPEG XL, decoded by jxl-oxide (whole, as the walk's size limit bounds it). */
+async function renderJxl(req: RenderRequest): Promise<RenderResult> {
+  const bytes = req.input.kind === 'file' ? await readFile(req.input.path) : req.input.data;
+  const decoded = await decodeJxl(bytes, req.maxPixels);
+  if ('code' in decoded) return { ok: false, ...decoded };
+  const source = sharp(decoded.png, { limitInputPixels: req.maxPixels }).timeout({
+    seconds: req.timeoutSeconds,
+  });
+  const info: SourceInfo = {
+    format: 'jxl',
+    width: decoded.width,
+    height: decoded.height,
+    // jxl-oxide renders the image as its header orients it.
+    orientation: 1,
+    quality: null,
+    contentHash: null,
+    meta: NO_META,
   };
   return finish(source, req, info);
 }

@@ -123,6 +123,7 @@ describe('electron-builder.yml', () => {
       'better-sqlite3',
       'exifr',
       'libheif-js',
+      'jxl-oxide-wasm',
       'exiftool-vendored',
       'exiftool-vendored.pl',
       'batch-cluster',

@@ -110,39 +110,27 @@ describe.runIf(process.platform === 'linux')('the desktop package (electron-buil
     writeFileSync(photo, await photoJpeg(640, 480));
     const pool = new RenderPool({ threads: 1, hostFile: files.poolHost, workerFile: files.worker });
     await pool.start();
+    const thumbnailOf = (label: string, path: string) =>
+      pool.run({
+        label,
+        input: { kind: 'file', path },
+        outputs: [
+          {
+            variant: 'thumbnail',
+            finalPath: join(root, 'out', `${label}.jpg`),
+            settings: { maxWidth: 200, maxHeight: 200, format: 'jpeg', quality: 80 },
+          },
+        ],
+        maxPixels: 100_000_000,
+        timeoutSeconds: 30,
+      });
+    const fixtures = join(import.meta.dirname, '../../src-worker/test-fixtures');
     try {
-      const outcome = await pool.run({
-        label: 'a photo.jpg',
-        input: { kind: 'file', path: photo },
-        outputs: [
-          {
-            variant: 'thumbnail',
-            finalPath: join(root, 'out', 'thumb.jpg'),
-            settings: { maxWidth: 200, maxHeight: 200, format: 'jpeg', quality: 80 },
-          },
-        ],
-        maxPixels: 100_000_000,
-        timeoutSeconds: 30,
-      });
+      const outcome = await thumbnailOf('a photo.jpg', photo);
       expect(outcome).toMatchObject({ ok: true, outputs: [{ variant: 'thumbnail', width: 200 }] });
-      expect(existsSync(join(root, 'out', 'thumb.jpg'))).toBe(true);
+      expect(existsSync(join(root, 'out', 'a photo.jpg.jpg'))).toBe(true);
       // A HEIC loads libheif-js (on first use) from the unpacked packages too.
-      const heic = await pool.run({
-        label: 'IMG_0001.HEIC',
-        input: {
-          kind: 'file',
-          path: join(import.meta.dirname, '../../src-worker/test-fixtures/quadrants.heic'),
-        },
-        outputs: [
-          {
-            variant: 'thumbnail',
-            finalPath: join(root, 'out', 'heic.jpg'),
-            settings: { maxWidth: 200, maxHeight: 200, format: 'jpeg', quality: 80 },
-          },
-        ],
-        maxPixels: 100_000_000,
-        timeoutSeconds: 30,
-      });
+      const heic = await thumbnailOf('IMG_0001.HEIC', join(fixtures, 'quadrants.heic'));
       expect(heic).toMatchObject({ ok: true, source: { format: 'heic', width: 96 } });
       // A RAW starts the unpacked ExifTool for its preview.
       const nef = join(root, 'DSC_0001.NEF');
@@ -150,20 +138,11 @@ describe.runIf(process.platform === 'linux')('the desktop package (electron-buil
         nef,
         rawFile({ kind: 'nef', preview: await photoJpeg(64, 48), width: 64, height: 48 }),
       );
-      const raw = await pool.run({
-        label: 'DSC_0001.NEF',
-        input: { kind: 'file', path: nef },
-        outputs: [
-          {
-            variant: 'thumbnail',
-            finalPath: join(root, 'out', 'nef.jpg'),
-            settings: { maxWidth: 200, maxHeight: 200, format: 'jpeg', quality: 80 },
-          },
-        ],
-        maxPixels: 100_000_000,
-        timeoutSeconds: 30,
-      });
+      const raw = await thumbnailOf('DSC_0001.NEF', nef);
       expect(raw).toMatchObject({ ok: true, source: { format: 'nef', width: 64 } });
+      // A JPEG XL loads jxl-oxide's WebAssembly from the unpacked package.
+      const jxl = await thumbnailOf('quadrants.jxl', join(fixtures, 'quadrants.jxl'));
+      expect(jxl).toMatchObject({ ok: true, source: { format: 'jxl', width: 120 } });
     } finally {
       await pool.stop();
     }
