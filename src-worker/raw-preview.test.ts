@@ -13,6 +13,7 @@ import {
   quadrantsOf,
   storedQuadrants as stored,
 } from '../src-shared/test-support/quadrants.ts';
+import { withHeifOrientation } from '../src-shared/test-support/heif-orientation.ts';
 import { rawFile, type RawKind } from '../src-shared/test-support/raw-files.ts';
 
 let dir = '';
@@ -114,6 +115,28 @@ describe('camera RAW previews, and orientation on the pixels', () => {
       expect(await quadrantsOf(readFileSync(out.path))).toEqual([...QUADRANTS]);
     }
   });
+
+  it.each([1, 2, 3, 4, 5, 6, 7, 8])(
+    'turns a HEIC by its rotation and mirror as EXIF orientation %i turns a JPEG',
+    async (o) => {
+      const heic = withHeifOrientation(
+        readFileSync(join(import.meta.dirname, 'test-fixtures/quadrants.heic')),
+        o,
+      );
+      // The oracle: libvips turning the same upright quadrants by EXIF orientation o.
+      const tagged = await sharp(await stored(1))
+        .withMetadata({ orientation: o })
+        .jpeg()
+        .toBuffer();
+      const want = await quadrantsOf(await sharp(tagged).autoOrient().png().toBuffer());
+      const result = expectOk(await render(request('IMG_0001.HEIC', heic)));
+      expect(result.source).toMatchObject(
+        o >= 5 ? { width: 64, height: 96 } : { width: 96, height: 64 },
+      );
+      for (const out of result.outputs)
+        expect(await quadrantsOf(readFileSync(out.path))).toEqual(want);
+    },
+  );
 
   it('reads a RAW from an archive entry (bytes, not a file)', async () => {
     const raw = rawFile({
