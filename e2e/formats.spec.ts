@@ -83,3 +83,22 @@ test('a HEIC has a thumbnail; an animated GIF is badged and plays in the viewer'
     .toBeGreaterThanOrEqual(3);
   await page.screenshot({ path: info.outputPath('viewer-animation.png') });
 });
+
+test('a thumbnail is never stretched past its pixels on a 2x screen', async ({ browser }, info) => {
+  const context = await browser.newContext({ deviceScaleFactor: 2 });
+  const page = await context.newPage();
+  try {
+    const app = new AlbumenPage(page);
+    await app.open(host.url);
+    // On its own too: importing the folder again rescans the collection.
+    await app.importPath(photos);
+    await app.collection('formats').click();
+    // The GIF's thumbnail is 300 x 225 pixels: 150 CSS pixels wide at 2x, and
+    // scale-down shows it at most that large.
+    const thumb = page.getByAltText('a-animation.gif', { exact: true });
+    await expect.poll(() => thumb.evaluate((i) => (i as HTMLImageElement).naturalWidth)).toBe(150);
+    await page.screenshot({ path: info.outputPath('grid-2x.png') });
+  } finally {
+    await context.close();
+  }
+});

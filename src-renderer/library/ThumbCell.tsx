@@ -17,6 +17,12 @@ export interface ThumbCellProps {
   working: boolean;
 }
 
+/** Screen pixels per CSS pixel (2 on most laptops' built-in screens), at least 1. */
+function screenDensity(): number {
+  const d = typeof window === 'undefined' ? 1 : window.devicePixelRatio;
+  return Number.isFinite(d) && d > 1 ? Math.round(d * 100) / 100 : 1;
+}
+
 function Thumbnail({ src, name }: { src: string; name: string }) {
   const [state, setState] = useState<'loading' | 'loaded' | 'error'>('loading');
   if (state === 'error') {
@@ -32,6 +38,9 @@ function Thumbnail({ src, name }: { src: string; name: string }) {
       className={`thumb-img${state === 'loaded' ? ' loaded' : ''}`}
       data-testid="thumb-img"
       src={src}
+      // One thumbnail pixel per screen pixel: on a 2x screen a 300-pixel
+      // thumbnail is 150 CSS pixels, so scale-down never stretches it.
+      srcSet={`${src} ${screenDensity()}x`}
       alt={name}
       decoding="async"
       draggable={false}
