@@ -381,10 +381,16 @@ export class AppService {
       // Only an original whose scan recorded a raster format, and that our own
       // decoder rendered (an output made from its current version), is served,
       // as that format: a file the decoder rejected never reaches the browser's
-      // decoders. An SVG is refused: the viewer then shows its cache image (a
-      // raster made from it), as it does whenever the original cannot load.
+      // decoders. Any other format (an SVG among them: it is never served as
+      // itself) is served as a full-size JPEG our decoder made from it.
+      if (!this.core.decoderAccepted(imageId)) return null;
       const mime = mimeOf(this.core.image(imageId)?.format);
-      if (!mime || !this.core.decoderAccepted(imageId)) return null;
+      if (!mime) {
+        // A format the browser cannot show (TIFF, HEIC, RAW, JPEG XL, SVG):
+        // its own pixels, rendered full size by our decoder, as a JPEG.
+        const full = await this.core.fullSize(imageId);
+        return full && { kind: 'file', path: full.path, size: full.bytes, mime: 'image/jpeg' };
+      }
       const opened = await this.core.openSource(imageId);
       if (!opened) return null;
       return { kind: 'stream', stream: opened.stream, size: opened.size, mime };

@@ -21,6 +21,7 @@ import { SettingsStore, type SettingsPatch } from './settings-store.ts';
 import { LibraryError } from '../library/library-error.ts';
 import { CollectionWatcher } from '../library/watcher.ts';
 import { CacheService } from '../cache/cache.service.ts';
+import { Renditions, renditionSize, type RenditionFile } from './renditions.ts';
 import { isWithin, realOrResolved, refuseOwnFolder } from '../library/collection-source.ts';
 import {
   STAGES,
@@ -78,6 +79,8 @@ export interface CoreParts {
   watchDebounceMs?: number;
   /** Free space a disk keeps before its cache folder counts as full. */
   minFreeBytes?: () => number;
+  /** Bound of the full-size renditions folder (default 2 GiB). */
+  renditionsMaxBytes?: number;
 }
 
 /** Default number of render threads: one per core, leaving the database process its share. */
@@ -94,6 +97,8 @@ export class AlbumenCore {
   readonly dataDir: string;
   readonly settingsStore: SettingsStore;
   readonly cache: CacheService;
+  /** Full-size renditions for the viewer's "100 %" of formats a browser cannot show. */
+  readonly renditions: Renditions;
   /** Reads of the store; changes go through `jobs` (or a service's own transition). */
   private readonly store: Store;
   private readonly transitions: JobTransitions;
@@ -132,6 +137,11 @@ export class AlbumenCore {
     const cacheDir = join(parts.dataDir, 'cache');
     mkdirSync(join(cacheDir, CACHE_MARKER), { recursive: true });
     this.store.transition((tx) => tx.cacheFolders.ensure(cacheDir, tx.now));
+    this.renditions = new Renditions(
+      join(parts.dataDir, 'renditions'),
+      parts.renditionsMaxBytes ?? RENDITIONS_MAX_BYTES,
+    );
+    this.renditions.trim();
     this.cache = new CacheService({
       store: this.store,
       jobs: this.transitions,
@@ -1016,6 +1026,55 @@ export class AlbumenCore {
     return o && folder ? { path: outputAbsPath(folder.path, o.relPath), bytes: o.bytes } : null;
   }
 
+  /**
+   * The image's own pixels as a JPEG (its full size, up to FULL_SIZE_MAX_PIXELS),
+   * rendered on demand in the pool from its current version; null when the
+   * pool is not running, the image is gone or its decoder refused it.
+   */
+  async fullSize(imageId: number): Promise<RenditionFile | null> {
+    const image = this.store.images.get(imageId);
+    const c = image && this.store.collections.get(image.collectionId);
+    const pool = this.pool;
+    if (!image || !c || !pool || !image.width || !image.height) return null;
+    if (!this.decoderAccepted(imageId)) return null;
+    const { width, height } = renditionSize(image.width, image.height, FULL_SIZE_MAX_PIXELS);
+    const limits = this.settings().limits;
+    return this.renditions.get(
+      `${imageId}-v${image.version}-${width}x${height}.jpg`,
+      async (path) => {
+        try {
+          const input = await this.library.toRenderInput(
+            { kind: c.kind, root: c.root },
+            image.entryPath,
+          );
+          const result = await pool.run({
+            label: image.entryPath,
+            input,
+            outputs: [
+              {
+                variant: 'cache',
+                finalPath: path,
+                settings: { maxWidth: width, maxHeight: height, format: 'jpeg', quality: 92 },
+              },
+            ],
+            maxPixels: limits.maxPixels,
+            timeoutSeconds: limits.timeoutSeconds,
+          });
+          if (!result.ok) {
+            this.logger.log(
+              'warn',
+              `full-size view of ${image.entryPath}: ${result.code}: ${result.message}`,
+            );
+          }
+          return result.ok;
+        } catch (err) {
+          this.logger.log('warn', `full-size view of ${image.entryPath}: ${String(err)}`);
+          return false;
+        }
+      },
+    );
+  }
+
   /** The original bytes of an image, resolved through the one path model. */
   async openSource(
     imageId: number,
@@ -1113,6 +1172,14 @@ export class AlbumenCore {
 
 /** How often a collection whose watcher failed is rescanned instead. */
 const WATCH_FALLBACK_MS = 5 * 60_000;
+
+/**
+ * Most pixels of a full-size rendition: past it (a 100-megapixel panorama)
+ * the viewer gets one this large, which its browser still decodes quickly.
+ */
+export const FULL_SIZE_MAX_PIXELS = 64_000_000;
+/** What the renditions folder may hold before the least recently shown go. */
+const RENDITIONS_MAX_BYTES = 2 * 1024 ** 3;
 
 function availableCores(): number {
   // os.availableParallelism honours CPU affinity and container limits.

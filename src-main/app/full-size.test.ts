@@ -1,0 +1,91 @@
+/**
+ * "100 %" shows the source's own pixels for every format: the viewer's
+ * original of a TIFF, a JPEG XL or a camera RAW (which a browser cannot show)
+ * is a full-size JPEG our decoder renders on demand; a huge one is bounded.
+ */
+import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { rawFile } from '../../src-shared/test-support/raw-files.ts';
+import { openNodeCore } from '../core/compose-node.ts';
+import { useTempDir } from '../test-support/temp-dir.ts';
+import { AppService } from './app-service.ts';
+
+const tempDir = useTempDir('albumen-full-size-');
+
+const noise = (width: number, height: number) =>
+  sharp({
+    create: {
+      width,
+      height,
+      channels: 3,
+      background: '#000',
+      noise: { type: 'gaussian', mean: 128, sigma: 30 },
+    },
+  });
+
+describe('full-size originals for formats a browser cannot show', () => {
+  it('renders a TIFF, a JPEG XL and a RAW at their own size, once, and serves a JPEG as it is', async () => {
+    const root = tempDir();
+    const dir = join(root, 'photos');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'scan.tiff'), await noise(3000, 2000).tiff().toBuffer());
+    copyFileSync(
+      join(import.meta.dirname, '../../src-worker/test-fixtures/quadrants.jxl'),
+      join(dir, 'art.jxl'),
+    );
+    const preview = await noise(2400, 1600).jpeg().toBuffer();
+    writeFileSync(
+      join(dir, 'shot.nef'),
+      rawFile({ kind: 'nef', preview, width: 2400, height: 1600, orientation: 6 }),
+    );
+    writeFileSync(join(dir, 'photo.jpg'), await noise(2500, 1500).jpeg().toBuffer());
+
+    const core = openNodeCore({ dataDir: join(root, 'data'), logFile: null, pollMs: 100 });
+    const service = new AppService(core);
+    try {
+      const job = await core.importPath(dir);
+      await core.start();
+      await core.whenDone([job.id]);
+      const list = await service.call('listImages', {
+        collectionId: job.collectionId,
+        offset: 0,
+        limit: 10,
+      });
+      if (!list.ok) throw new Error(list.error.message);
+      const id = (name: string) => list.value.items.find((i) => i.name === name)!.id;
+
+      const sizes: Record<string, string> = {};
+      for (const name of ['scan.tiff', 'art.jxl', 'shot.nef']) {
+        const target = await service.resolveMedia('source', id(name));
+        if (target?.kind !== 'file') throw new Error(`${name}: no full-size file`);
+        expect(target.mime).toBe('image/jpeg');
+        const meta = await sharp(readFileSync(target.path)).metadata();
+        sizes[name] = `${meta.format} ${meta.width}x${meta.height}`;
+      }
+      // The cache image is 1920 wide; these are the sources' own pixels (the RAW upright).
+      expect(sizes).toEqual({
+        'scan.tiff': 'jpeg 3000x2000',
+        'art.jxl': 'jpeg 120x80',
+        'shot.nef': 'jpeg 1600x2400',
+      });
+
+      // Asked again, the same file is served: not rendered twice.
+      const first = await service.resolveMedia('source', id('scan.tiff'));
+      const again = await service.resolveMedia('source', id('scan.tiff'));
+      if (first?.kind !== 'file' || again?.kind !== 'file') throw new Error('no file');
+      expect(again.path).toBe(first.path);
+      expect(statSync(again.path).ino).toBe(statSync(first.path).ino);
+
+      // A JPEG is served as itself.
+      expect(await service.resolveMedia('source', id('photo.jpg'))).toMatchObject({
+        kind: 'stream',
+        mime: 'image/jpeg',
+      });
+    } finally {
+      service.dispose();
+      await core.close();
+    }
+  }, 120_000);
+});

@@ -1,0 +1,68 @@
+import { existsSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { useTempDir } from '../test-support/temp-dir.ts';
+import { Renditions, renditionSize } from './renditions.ts';
+
+const tempDir = useTempDir('albumen-renditions-');
+
+describe('Renditions', () => {
+  it('makes a rendition once, however many ask at once, then serves the file', async () => {
+    const r = new Renditions(join(tempDir(), 'r'), 10_000);
+    let made = 0;
+    const make = async (path: string) => {
+      made++;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      writeFileSync(path, Buffer.alloc(100));
+      return true;
+    };
+    const all = await Promise.all([r.get('1-v1-10x10.jpg', make), r.get('1-v1-10x10.jpg', make)]);
+    expect(made).toBe(1);
+    expect(all[0]).toEqual(all[1]);
+    expect(await r.get('1-v1-10x10.jpg', make)).toMatchObject({ bytes: 100 });
+    expect(made).toBe(1);
+  });
+
+  it('returns null when the render fails, and tries again on the next ask', async () => {
+    const r = new Renditions(join(tempDir(), 'r'), 10_000);
+    let tries = 0;
+    const failing = () => {
+      tries++;
+      return Promise.resolve(false);
+    };
+    expect(await r.get('2-v1-10x10.jpg', failing)).toBeNull();
+    expect(await r.get('2-v1-10x10.jpg', failing)).toBeNull();
+    expect(tries).toBe(2);
+  });
+
+  it('keeps within its bound, dropping the least recently shown first, and old temporary files', async () => {
+    const dir = join(tempDir(), 'r');
+    const r = new Renditions(dir, 2500);
+    const write = (bytes: number) => (path: string) => {
+      writeFileSync(path, Buffer.alloc(bytes));
+      return Promise.resolve(true);
+    };
+    const t = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+    await r.get('a.jpg', write(1000));
+    await r.get('b.jpg', write(1000));
+    utimesSync(join(dir, 'a.jpg'), t(1), t(1));
+    utimesSync(join(dir, 'b.jpg'), t(2), t(2));
+    await r.get('a.jpg', write(1000)); // shown again: now the most recent
+    writeFileSync(join(dir, 'c.jpg.0123456789abcdef.tmp'), 'left by a killed render');
+    utimesSync(join(dir, 'c.jpg.0123456789abcdef.tmp'), t(0), t(0));
+    await r.get('d.jpg', write(1000));
+    expect(readdirSync(dir).sort()).toEqual(['a.jpg', 'd.jpg']);
+    expect(existsSync(join(dir, 'b.jpg'))).toBe(false);
+  });
+});
+
+describe('renditionSize', () => {
+  it('keeps an ordinary image its own size, and a huge one its shape within the bound', () => {
+    expect(renditionSize(6000, 4000, 64_000_000)).toEqual({ width: 6000, height: 4000 });
+    const pano = renditionSize(20_000, 10_000, 64_000_000);
+    expect(pano.width * pano.height).toBeLessThanOrEqual(64_000_000);
+    expect(pano.width * pano.height).toBeGreaterThan(63_000_000);
+    expect(Math.abs(pano.width / pano.height - 2)).toBeLessThan(0.001);
+    expect(renditionSize(100_000, 1, 1000)).toEqual({ width: 1000, height: 1 });
+  });
+});
