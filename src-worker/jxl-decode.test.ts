@@ -11,7 +11,7 @@ import {
 } from '../src-shared/test-support/quadrants.ts';
 import render from './render.task.ts';
 
-/** The quadrants picture, encoded by libjxl's cjxl 0.7 (-d 1). */
+/** The quadrants picture, encoded by libjxl's cjxl 0.7 (-d 1); flat-42mp.jxl likewise (-e 3). */
 const FIXTURE = join(import.meta.dirname, 'test-fixtures/quadrants.jxl');
 const dir = mkdtempSync(join(tmpdir(), 'albumen-jxl-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -51,6 +51,16 @@ describe('JPEG XL', () => {
   it('checks the size against the pixel limit before decoding', async () => {
     const result = await render(request(readFileSync(FIXTURE), 1000));
     expect(result).toMatchObject({ ok: false, code: 'TOO_MANY_PIXELS' });
+  });
+
+  it('refuses a JPEG XL past what its decoder takes in memory, from the header alone', async () => {
+    // 7000 x 6000 of one colour: 1.8 KB on disk, 42 MP to decode.
+    const flat = readFileSync(join(import.meta.dirname, 'test-fixtures/flat-42mp.jxl'));
+    const started = performance.now();
+    const result = await render(request(flat));
+    expect(result).toMatchObject({ ok: false, code: 'TOO_MANY_PIXELS' });
+    expect(!result.ok && result.message).toContain('7000 × 6000');
+    expect(performance.now() - started).toBeLessThan(1000);
   });
 
   it('fails a cut or damaged JPEG XL with a reason, never a crash', async () => {

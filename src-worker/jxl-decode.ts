@@ -11,6 +11,13 @@ import { fileURLToPath } from 'node:url';
 import type * as JxlModule from 'jxl-oxide-wasm';
 import type { Failure } from '../src-shared/domain.ts';
 
+/**
+ * Most pixels decoded: jxl-oxide works in 32-bit floats, about 30 bytes a
+ * pixel at its peak (a 100 MP image took 2.9 GB), and a WebAssembly memory,
+ * once grown, is held for the worker's life.
+ */
+export const JXL_MAX_PIXELS = 40_000_000;
+
 /** The first frame, as a PNG in sRGB, with the image's size and frame count. */
 export interface DecodedJxl {
   png: Uint8Array;
@@ -63,6 +70,12 @@ export async function decodeJxl(
     }
     const width = image.width ?? 0;
     const height = image.height ?? 0;
+    if (width * height > JXL_MAX_PIXELS && JXL_MAX_PIXELS < maxPixels) {
+      return {
+        code: 'TOO_MANY_PIXELS',
+        message: `JPEG XL: ${width} × ${height} pixels is more than the ${JXL_MAX_PIXELS} this decoder takes (it needs about 30 bytes a pixel)`,
+      };
+    }
     if (width * height > maxPixels) {
       return {
         code: 'TOO_MANY_PIXELS',
@@ -76,6 +89,10 @@ export async function decodeJxl(
     const why = err instanceof Error ? err.message : String(err);
     return { code: 'CORRUPT', message: `JPEG XL: ${why}` };
   } finally {
-    image.free();
+    try {
+      image.free();
+    } catch {
+      // Already taken by a failed render: nothing more to give back.
+    }
   }
 }

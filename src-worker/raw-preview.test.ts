@@ -150,6 +150,45 @@ describe('camera RAW previews, and orientation on the pixels', () => {
     expect(result.source).toMatchObject({ format: 'cr2', width: W, height: H });
   });
 
+  it('falls back to a smaller preview when the largest is broken or short', async () => {
+    const thumbnail = await sharp({
+      create: { width: 60, height: 40, channels: 3, background: '#00ff00' },
+    })
+      .jpeg()
+      .toBuffer();
+    // A JpgFromRaw whose header claims 9000 x 9000 pixels but holds a few bytes.
+    const claimed = await sharp({
+      create: { width: 9000, height: 9000, channels: 3, background: '#fff' },
+    })
+      .jpeg()
+      .toBuffer();
+    const short = claimed.subarray(0, 700);
+    const garbled = Buffer.from(await stored(1));
+    garbled.fill(0x00, 200, 400);
+    garbled.fill(0xff, 400, garbled.length - 2);
+    for (const broken of [short, garbled]) {
+      const raw = rawFile({ kind: 'nef', preview: broken, width: 120, height: 80, thumbnail });
+      const result = expectOk(await render(request('fallback.nef', raw)));
+      expect(result.source).toMatchObject({ format: 'nef', width: 60, height: 40 });
+    }
+    // With no other preview, the short one fails TRUNCATED, not as a grey picture.
+    const alone = await render(request('short.nef', rawFile({ kind: 'nef', preview: short })));
+    expect(alone).toMatchObject({ ok: false, code: 'TRUNCATED' });
+  });
+
+  it('reports ExifTool taking too long as TIMEOUT, within the time, not as the file being unsupported', async () => {
+    // A CR3-like box stream ExifTool walks box by box: seconds of work.
+    const boxes = 400_000;
+    const bytes = Buffer.alloc(24 + boxes * 8);
+    bytes.write('\0\0\0\x18ftypcrx \0\0\0\x01crx isom', 0, 'latin1');
+    for (let i = 0; i < boxes; i++) bytes.write('\0\0\0\x08skip', 24 + i * 8, 'latin1');
+    const req = { ...request('slow.cr3', bytes), timeoutSeconds: 1 };
+    const started = performance.now();
+    const result = await render(req);
+    expect(result).toMatchObject({ ok: false, code: 'TIMEOUT' });
+    expect(performance.now() - started).toBeLessThan(1500 * 2);
+  });
+
   it('fails a RAW without a preview as UNSUPPORTED, saying why', async () => {
     const result = await render(request('bare.dng', rawFile({ kind: 'dng' })));
     expect(result).toMatchObject({ ok: false, code: 'UNSUPPORTED' });

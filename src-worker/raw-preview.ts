@@ -13,7 +13,7 @@
  * that process down, which fails only that file.
  */
 import { randomBytes } from 'node:crypto';
-import { unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExifTool } from 'exiftool-vendored';
@@ -32,73 +32,153 @@ export interface RawPreview {
 /** Binary tags that hold a JPEG preview, in the order of preference for equal sizes. */
 const PREVIEW_TAGS = ['JpgFromRaw', 'PreviewImage', 'OtherImage', 'ThumbnailImage'] as const;
 
-let tool: ExifTool | null = null;
+let tool: { et: ExifTool; timeoutMs: number } | null = null;
 
+/**
+ * This thread's ExifTool, with each task bounded by `timeoutMs`. Why no
+ * retries: a file that took the whole timeout once would take it again, and
+ * the pool's own deadline (twice the render timeout) must not come first.
+ */
 function exiftool(timeoutMs: number): ExifTool {
-  tool ??= new ExifTool({
-    maxProcs: 1,
-    taskTimeoutMillis: timeoutMs,
-    // No network, no time-zone guesses from GPS: only the file's own tags.
-    geolocation: false,
-    ignoreZeroZeroLatLon: true,
-  });
-  return tool;
+  if (tool && tool.timeoutMs !== timeoutMs) {
+    void tool.et.end();
+    tool = null;
+  }
+  tool ??= {
+    timeoutMs,
+    et: new ExifTool({
+      maxProcs: 1,
+      taskTimeoutMillis: timeoutMs,
+      taskRetries: 0,
+      // No network, no time-zone guesses from GPS: only the file's own tags.
+      geolocation: false,
+      ignoreZeroZeroLatLon: true,
+    }),
+  };
+  return tool.et;
 }
 
 /** Ends this thread's ExifTool process (tests; a worker's exit ends it too). */
 export async function endRawReader(): Promise<void> {
   const t = tool;
   tool = null;
-  await t?.end();
+  await t?.et.end();
+}
+
+/** Where archive entries are written for ExifTool to read; swept of old leftovers. */
+const TEMP_DIR = join(tmpdir(), 'albumen-raw');
+const TEMP_MAX_AGE_MS = 60 * 60_000;
+let swept = false;
+
+async function sweepTemp(): Promise<void> {
+  if (swept) return;
+  swept = true;
+  const now = Date.now();
+  for (const name of await readdir(TEMP_DIR).catch(() => [] as string[])) {
+    const path = join(TEMP_DIR, name);
+    const st = await stat(path).catch(() => null);
+    // A render killed with its host leaves its copy behind; an hour on, it is not in use.
+    if (st && now - st.mtimeMs > TEMP_MAX_AGE_MS) await unlink(path).catch(() => undefined);
+  }
 }
 
 /**
- * The largest embedded JPEG of a RAW, or UNSUPPORTED with the reason when it
- * has none. `label` names the file in messages; `format` is how people name
- * the format ('CR2 RAW').
+ * Offers the RAW's embedded JPEG previews to `tryPreview`, largest first,
+ * until it takes one (a broken or lossless JpgFromRaw falls back to the
+ * PreviewImage, then the thumbnail). Returns what it took, or the failure
+ * of the last one tried, or UNSUPPORTED when there is none. `timeoutMs`
+ * bounds each ExifTool task; no new one starts once it has passed overall.
  */
-export async function readRawPreview(
+export async function eachRawPreview<T>(
   input: RenderInput,
   format: string,
   timeoutMs: number,
-): Promise<RawPreview | Failure> {
-  // ExifTool reads files: an archive entry goes through a private temporary one.
+  tryPreview: (p: RawPreview) => Promise<{ taken: T } | { failure: Failure }>,
+): Promise<T | Failure> {
+  const deadline = performance.now() + timeoutMs;
   let path: string;
   let temp: string | null = null;
-  if (input.kind === 'file') path = input.path;
-  else {
-    temp = join(tmpdir(), `albumen-raw-${randomBytes(8).toString('hex')}`);
-    await writeFile(temp, input.data, { mode: 0o600 });
-    path = temp;
+  try {
+    // ExifTool reads files: an archive entry goes through a private temporary one.
+    if (input.kind === 'file') path = input.path;
+    else {
+      await sweepTemp();
+      await mkdir(TEMP_DIR, { recursive: true, mode: 0o700 });
+      temp = join(TEMP_DIR, `${randomBytes(8).toString('hex')}.raw`);
+      await writeFile(temp, input.data, { mode: 0o600 });
+      path = temp;
+    }
+  } catch (err) {
+    if (temp) await unlink(temp).catch(() => undefined);
+    return { code: 'INTERNAL', message: `${format}: no room to hand it to ExifTool (${why(err)})` };
   }
   try {
     const et = exiftool(timeoutMs);
-    const tags: Record<string, unknown> = await et.read(path, {
-      readArgs: [...PREVIEW_TAGS.map((t) => `-${t}`), '-Orientation#', '-Error'],
-    });
-    const sizes = PREVIEW_TAGS.map((tag) => ({ tag, bytes: binaryLength(tags[tag]) }))
+    let tags: Record<string, unknown>;
+    try {
+      tags = await et.read(path, {
+        readArgs: [...PREVIEW_TAGS.map((t) => `-${t}`), '-Orientation#', '-Error'],
+      });
+    } catch (err) {
+      return readerFailure(format, err, timeoutMs);
+    }
+    const orientation = orientationOf(tags.Orientation);
+    const candidates = PREVIEW_TAGS.map((tag) => ({ tag, bytes: binaryLength(tags[tag]) }))
       .filter((c) => c.bytes > 0)
       .sort((a, b) => b.bytes - a.bytes);
-    for (const { tag } of sizes) {
-      const jpeg = await et.extractBinaryTagToBuffer(tag, path);
-      // Some makers keep a TIFF or raw thumbnail under these names: only a JPEG is shown.
-      if (jpeg.length > 3 && jpeg[0] === 0xff && jpeg[1] === 0xd8 && jpeg[2] === 0xff) {
-        return { jpeg, orientation: orientationOf(tags.Orientation), tag };
+    let last: Failure | null = null;
+    for (const { tag } of candidates) {
+      if (performance.now() > deadline) {
+        return last ?? readerFailure(format, new Error('timeout'), timeoutMs);
       }
+      let jpeg: Buffer;
+      try {
+        jpeg = await et.extractBinaryTagToBuffer(tag, path);
+      } catch (err) {
+        if (isTimeout(err)) return readerFailure(format, err, timeoutMs);
+        last = {
+          code: 'UNSUPPORTED',
+          message: `${format}: its ${tag} could not be read (${why(err)})`,
+        };
+        continue;
+      }
+      // Some makers keep a TIFF or raw thumbnail under these names: only a JPEG is shown.
+      if (!(jpeg.length > 3 && jpeg[0] === 0xff && jpeg[1] === 0xd8 && jpeg[2] === 0xff)) continue;
+      const verdict = await tryPreview({ jpeg, orientation, tag });
+      if ('taken' in verdict) return verdict.taken;
+      last = verdict.failure;
     }
-    const why = typeof tags.Error === 'string' ? ` (${tags.Error})` : '';
+    if (last) return last;
+    const error = typeof tags.Error === 'string' ? ` (${tags.Error})` : '';
     return {
       code: 'UNSUPPORTED',
-      message: `${format}: no embedded JPEG preview to show${why}; the sensor data is not decoded here`,
-    };
-  } catch (err) {
-    return {
-      code: 'UNSUPPORTED',
-      message: `${format}: its preview could not be read (${err instanceof Error ? err.message : String(err)})`,
+      message: `${format}: no embedded JPEG preview to show${error}; the sensor data is not decoded here`,
     };
   } finally {
     if (temp) await unlink(temp).catch(() => undefined);
   }
+}
+
+function why(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function isTimeout(err: unknown): boolean {
+  return /timeout|timed out/i.test(why(err));
+}
+
+/**
+ * ExifTool itself failed (it could not start, or took too long): not the
+ * file's verdict, so never UNSUPPORTED. A timeout is the pool's to judge.
+ */
+function readerFailure(format: string, err: unknown, timeoutMs: number): Failure {
+  if (isTimeout(err)) {
+    return {
+      code: 'TIMEOUT',
+      message: `${format}: reading its preview took longer than ${Math.round(timeoutMs / 1000)} s`,
+    };
+  }
+  return { code: 'INTERNAL', message: `${format}: the RAW reader (ExifTool) failed: ${why(err)}` };
 }
 
 /** The byte length ExifTool gives a binary tag ("(Binary data 330 bytes…)"), or 0. */

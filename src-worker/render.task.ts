@@ -26,7 +26,7 @@ import { estimateJpegQuality } from '../src-shared/jpeg-quality.ts';
 import { decodeHeif } from './heif-decode.ts';
 import { decodeJxl, isJxl } from './jxl-decode.ts';
 import { readPhotoMeta } from './photo-meta.ts';
-import { readRawPreview } from './raw-preview.ts';
+import { eachRawPreview, type RawPreview } from './raw-preview.ts';
 import { CONTENT_HASH, NO_META, tempPathFor } from '../src-shared/render-task.ts';
 import type {
   PhotoMeta,
@@ -265,21 +265,58 @@ async function renderJxl(req: RenderRequest): Promise<RenderResult> {
 }
 
 /**
- * A camera RAW, shown by its largest embedded JPEG in the RAW's orientation;
- * UNSUPPORTED with the reason when it has none.
+ * A camera RAW, shown by its largest embedded JPEG that decodes, in the
+ * RAW's orientation; UNSUPPORTED with the reason when it has none.
  */
 async function renderRaw(req: RenderRequest, head: Uint8Array): Promise<RenderResult> {
   const format = extensionOf(req.label);
-  const preview = await readRawPreview(
+  const result = await eachRawPreview<RenderResult>(
     req.input,
     formatDisplayName(format),
     Math.max(1, req.timeoutSeconds) * 1000,
+    async (preview) => {
+      try {
+        const r = await renderPreview(req, head, format, preview);
+        // A broken, short or oversized preview: the next, smaller one may do.
+        return !r.ok && PREVIEW_FALLBACK.has(r.code) ? { failure: r } : { taken: r };
+      } catch (err) {
+        if (isSurprise(err)) throw err;
+        return { failure: failureFromSharpError(err) };
+      }
+    },
   );
-  if ('code' in preview) return { ok: false, ...preview };
+  return 'code' in result ? { ok: false, ...result } : result;
+}
+
+/** Failures of one preview after which a RAW's next preview is tried. */
+const PREVIEW_FALLBACK: ReadonlySet<ErrorCode> = new Set([
+  'CORRUPT',
+  'TRUNCATED',
+  'UNSUPPORTED',
+  'TOO_MANY_PIXELS',
+]);
+
+async function renderPreview(
+  req: RenderRequest,
+  head: Uint8Array,
+  format: string,
+  preview: RawPreview,
+): Promise<RenderResult> {
   const source = sharp(preview.jpeg, { limitInputPixels: req.maxPixels, failOn: 'error' }).timeout({
     seconds: req.timeoutSeconds,
   });
   const meta = await source.metadata();
+  if (meta.width * meta.height > req.maxPixels) {
+    return {
+      ok: false,
+      code: 'TOO_MANY_PIXELS',
+      message: `its ${preview.tag} of ${meta.width} × ${meta.height} pixels is more than the limit of ${req.maxPixels}`,
+    };
+  }
+  const short = shortForItsPixels(preview.jpeg, preview.jpeg.length);
+  if (short) {
+    return { ok: false, code: 'TRUNCATED', message: `its ${preview.tag} is truncated: ${short}` };
+  }
   const turned = preview.orientation >= 5;
   const info: SourceInfo = {
     format,

@@ -159,6 +159,32 @@ describe('RenderPool with the real render task', () => {
     await waitFor(() => readers.every((pid) => !isAlive(pid)));
   });
 
+  it('leaves no ExifTool behind that was busy when its host was killed', async () => {
+    const dir = tempDir();
+    // The watchdog kills the host (SIGKILL: no exit handler runs) 2 s into the task.
+    const pool = await startPool({ threads: 1, taskTimeoutMs: 2000 });
+    // A CR3-like stream of a million empty boxes: ExifTool walks it for a minute.
+    const boxes = 1_000_000;
+    const bytes = Buffer.alloc(24 + boxes * 8);
+    bytes.write('\0\0\0\x18ftypcrx \0\0\0\x01crx isom', 0, 'latin1');
+    for (let i = 0; i < boxes; i++) bytes.write('\0\0\0\x08skip', 24 + i * 8, 'latin1');
+    const path = join(dir, 'slow.cr3');
+    writeFileSync(path, bytes);
+    const host = pool.hostPid ?? 0;
+    const outcome = pool.run({
+      ...renderRequest('slow.cr3', path, join(dir, 'out')),
+      timeoutSeconds: 120,
+    });
+    await waitFor(() => childrenOf(host).length > 0);
+    const readers = childrenOf(host);
+    expect(await outcome).toMatchObject({ ok: false, code: 'TIMEOUT' });
+    expect(isAlive(host)).toBe(false);
+    // Killed with it, not left to finish its minute of work.
+    const gone = performance.now();
+    await waitFor(() => readers.every((pid) => !isAlive(pid)));
+    expect(performance.now() - gone).toBeLessThan(3000);
+  });
+
   it('renders real images, from files and a buffer, on two threads', async () => {
     const dir = tempDir();
     const pool = await startPool({ threads: 2 });

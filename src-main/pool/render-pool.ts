@@ -342,6 +342,10 @@ export class RenderPool {
         // instead of JSON arrays of numbers.
         serialization: 'advanced',
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+        // A process group of its own (POSIX): a decoder's helper process
+        // (ExifTool, for RAW previews) is killed with the host, never left
+        // running without it. It still exits when this process goes.
+        detached: GROUPS,
       },
     );
     this.#host = child;
@@ -610,6 +614,7 @@ export class RenderPool {
 
   /** SIGKILL, and if the process does not die (stuck in I/O), give up on it. */
   #kill(host: ChildProcess): void {
+    killGroup(host);
     host.kill('SIGKILL');
     if (this.#abandonTimer) return;
     // Ref'd on purpose: tasks wait for this host's end, so the process must too.
@@ -626,6 +631,8 @@ export class RenderPool {
    * outputs it held, then settle its tasks and maybe restart.
    */
   #onGone(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    // Whatever the host started and left behind goes with it.
+    killGroup(child);
     if (child !== this.#host) return;
     const wasReady = this.#hostReady;
     this.#host = null;
@@ -797,4 +804,17 @@ export class RenderPool {
 function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
   if (signal) return `signal ${signal}`;
   return code === null ? 'no exit status' : `exit code ${code}`;
+}
+
+/** Hosts lead a process group of their own where there are groups (not Windows). */
+const GROUPS = process.platform !== 'win32';
+
+/** SIGKILL to every process left in a host's group (none, or its helpers). */
+function killGroup(host: ChildProcess): void {
+  if (!GROUPS || host.pid === undefined) return;
+  try {
+    process.kill(-host.pid, 'SIGKILL');
+  } catch {
+    // ESRCH: the group is empty.
+  }
 }

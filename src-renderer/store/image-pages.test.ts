@@ -156,6 +156,16 @@ describe('outputs', () => {
     });
   });
 
+  it('keeps what a page answer says over an older snapshot announced while it was on its way', () => {
+    let c = markLoading(emptyCache(1), [0]);
+    const before: ImageView = { ...img(4), xmpRating: null };
+    c = applyOutputs(c, [{ imageId: 4, variant: 'cache', image: before }]);
+    const answer = page(0, 10);
+    answer.items[3] = { ...answer.items[3]!, xmpRating: 5 };
+    c = receivePage(c, 0, 0, answer);
+    expect(imageAt(c, 3)).toMatchObject({ xmpRating: 5, has: { cache: true } });
+  });
+
   it('applies outputs announced while a page was in flight when it lands', () => {
     let c = markLoading(emptyCache(1), [0]);
     c = applyOutputs(c, [{ imageId: 4, variant: 'thumbnail' }]);

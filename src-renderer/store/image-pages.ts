@@ -127,7 +127,12 @@ export function receivePage(
   const old = cache.pages[page];
   const oldById = new Map(old?.map((i) => [i.id, i]));
   let items = answer.items.map((i) => toGrid(i, oldById.get(i.id)));
-  if (cache.recentOutputs.length) items = applyToItems(items, cache.recentOutputs) ?? items;
+  // Outputs announced while the page was on its way: their flags, not their
+  // snapshots of the image, which may be older than the answer itself.
+  if (cache.recentOutputs.length) {
+    const flags = cache.recentOutputs.map(({ imageId, variant }) => ({ imageId, variant }));
+    items = applyToItems(items, flags) ?? items;
+  }
   const pages = { ...cache.pages, [page]: items };
   // The total changed: pages past the new end are gone, the rest may have shifted.
   let stale = withoutKey(cache.stale, page);

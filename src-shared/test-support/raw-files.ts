@@ -12,6 +12,8 @@ export interface RawSpec {
   kind: RawKind;
   /** The preview, a JPEG; omitted for a RAW without one. */
   preview?: Uint8Array;
+  /** A second, smaller JPEG: the thumbnail in IFD1 (ExifTool's ThumbnailImage). */
+  thumbnail?: Uint8Array;
   /** The preview's pixel size (as the TIFF tags say). */
   width?: number;
   height?: number;
@@ -61,8 +63,8 @@ const bytes = (tag: number, ...v: number[]): Entry => ({
   value: Uint8Array.from(v),
 });
 
-/** One IFD at `at`, with its out-of-line values after it; no next IFD. */
-function writeIfd(buf: Uint8Array, at: number, entries: Entry[]): number {
+/** One IFD at `at`, with its out-of-line values after it, and the offset of the next IFD (0: none). */
+function writeIfd(buf: Uint8Array, at: number, entries: Entry[], next = 0): number {
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const sorted = [...entries].sort((a, b) => a.tag - b.tag);
   dv.setUint16(at, sorted.length, true);
@@ -79,13 +81,14 @@ function writeIfd(buf: Uint8Array, at: number, entries: Entry[]): number {
       extra += e.value.length + (e.value.length % 2);
     }
   });
-  dv.setUint32(at + 2 + sorted.length * 12, 0, true);
+  dv.setUint32(at + 2 + sorted.length * 12, next, true);
   return extra;
 }
 
 const IFD0_AT = 16;
 const EXIF_AT = 1024;
 const SUB_AT = 2048;
+const IFD1_AT = 3072;
 const DATA_AT = 4096;
 
 /** A RAW file's bytes. */
@@ -97,15 +100,25 @@ export function rawFile(spec: RawSpec): Uint8Array {
   const height = spec.height ?? 0;
   // Where the sensor data would be: a few bytes that are no image.
   const sensor = new Uint8Array(512).fill(0x5a);
+  const thumbnail = spec.thumbnail ?? new Uint8Array(0);
   const previewAt = DATA_AT;
-  const sensorAt = DATA_AT + preview.length + (preview.length % 2);
+  const thumbnailAt = DATA_AT + preview.length + (preview.length % 2);
+  const sensorAt = thumbnailAt + thumbnail.length + (thumbnail.length % 2);
   const buf = new Uint8Array(sensorAt + sensor.length);
   const dv = new DataView(buf.buffer);
   buf.set([0x49, 0x49, 0x2a, 0x00]);
   dv.setUint32(4, IFD0_AT, true);
   if (spec.kind === 'cr2') buf.set([0x43, 0x52, 0x02, 0x00], 8);
   buf.set(preview, previewAt);
+  buf.set(thumbnail, thumbnailAt);
   buf.set(sensor, sensorAt);
+  if (thumbnail.length) {
+    writeIfd(buf, IFD1_AT, [
+      shorts(0x103, 6),
+      longs(0x201, thumbnailAt),
+      longs(0x202, thumbnail.length),
+    ]);
+  }
 
   const exif: Entry[] = [rational(0x829a, 1, 250), shorts(0x8827, 400)];
   if (spec.taken) exif.push(ascii(0x9003, spec.taken));
@@ -171,6 +184,6 @@ export function rawFile(spec: RawSpec): Uint8Array {
       writeIfd(buf, SUB_AT, sensorIfd);
       break;
   }
-  writeIfd(buf, IFD0_AT, ifd0);
+  writeIfd(buf, IFD0_AT, ifd0, thumbnail.length ? IFD1_AT : 0);
   return buf;
 }
