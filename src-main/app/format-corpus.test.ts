@@ -20,9 +20,9 @@ import {
   storedQuadrants,
 } from '../../src-shared/test-support/quadrants.ts';
 import { rawFile } from '../../src-shared/test-support/raw-files.ts';
-import { openNodeCore } from '../core/compose-node.ts';
+import { noiseImage as noise } from '../test-support/fixtures.ts';
+import { withImported } from '../test-support/imported.ts';
 import { useTempDir } from '../test-support/temp-dir.ts';
-import { AppService } from './app-service.ts';
 
 const tempDir = useTempDir('albumen-corpus-');
 const exiftool = new ExifTool({ maxProcs: 1 });
@@ -37,18 +37,6 @@ const camera = (make: string, model: string, lens: string, date: string) => ({
   IFD0: { Make: make, Model: model },
   IFD2: { DateTimeOriginal: date, OffsetTimeOriginal: '+01:00', LensModel: lens },
 });
-
-function noise(width: number, height: number, channels: 3 | 4 = 3) {
-  return sharp({
-    create: {
-      width,
-      height,
-      channels,
-      background: '#000',
-      noise: { type: 'gaussian', mean: 128, sigma: 40 },
-    },
-  });
-}
 
 /** A JPEG with `appBytes` of APP segments (Photoshop's extended XMP does this) before its frame. */
 async function deepFrameJpeg(appBytes: number): Promise<Buffer> {
@@ -256,21 +244,9 @@ describe('the format corpus', () => {
       } else writeFileSync(join(dir, name), bytes);
     }
 
-    const core = openNodeCore({ dataDir: join(root, 'data'), logFile: null, pollMs: 100 });
-    const service = new AppService(core);
-    try {
-      const job = await core.importPath(dir);
-      await core.start();
-      await core.whenDone([job.id]);
-      const list = await service.call('listImages', {
-        collectionId: job.collectionId,
-        offset: 0,
-        limit: 100,
-      });
-      if (!list.ok) throw new Error(list.error.message);
+    await withImported(join(root, 'data'), dir, async ({ core, service, job, byName }) => {
       const failed = await service.call('failedItems', { jobId: job.id, offset: 0, limit: 100 });
       if (!failed.ok) throw new Error(failed.error.message);
-      const byName = new Map(list.value.items.map((i) => [i.name, i]));
       // Every file is listed: none skipped without a word.
       expect([...byName.keys()].sort()).toEqual(Object.keys(corpus).sort());
 
@@ -327,9 +303,6 @@ describe('the format corpus', () => {
         if (reference.make) compared++;
       }
       expect(compared).toBeGreaterThanOrEqual(6);
-    } finally {
-      service.dispose();
-      await core.close();
-    }
+    });
   }, 180_000);
 });

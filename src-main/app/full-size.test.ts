@@ -8,22 +8,11 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { rawFile } from '../../src-shared/test-support/raw-files.ts';
-import { openNodeCore } from '../core/compose-node.ts';
+import { noiseImage as noise } from '../test-support/fixtures.ts';
+import { withImported } from '../test-support/imported.ts';
 import { useTempDir } from '../test-support/temp-dir.ts';
-import { AppService } from './app-service.ts';
 
 const tempDir = useTempDir('albumen-full-size-');
-
-const noise = (width: number, height: number) =>
-  sharp({
-    create: {
-      width,
-      height,
-      channels: 3,
-      background: '#000',
-      noise: { type: 'gaussian', mean: 128, sigma: 30 },
-    },
-  });
 
 describe('full-size originals for formats a browser cannot show', () => {
   it('renders a TIFF, a JPEG XL and a RAW at their own size, once, and serves a JPEG as it is', async () => {
@@ -42,20 +31,8 @@ describe('full-size originals for formats a browser cannot show', () => {
     );
     writeFileSync(join(dir, 'photo.jpg'), await noise(2500, 1500).jpeg().toBuffer());
 
-    const core = openNodeCore({ dataDir: join(root, 'data'), logFile: null, pollMs: 100 });
-    const service = new AppService(core);
-    try {
-      const job = await core.importPath(dir);
-      await core.start();
-      await core.whenDone([job.id]);
-      const list = await service.call('listImages', {
-        collectionId: job.collectionId,
-        offset: 0,
-        limit: 10,
-      });
-      if (!list.ok) throw new Error(list.error.message);
-      const id = (name: string) => list.value.items.find((i) => i.name === name)!.id;
-
+    await withImported(join(root, 'data'), dir, async ({ service, byName }) => {
+      const id = (name: string) => byName.get(name)!.id;
       const sizes: Record<string, string> = {};
       for (const name of ['scan.tiff', 'art.jxl', 'shot.nef']) {
         const target = await service.resolveMedia('source', id(name));
@@ -83,9 +60,6 @@ describe('full-size originals for formats a browser cannot show', () => {
         kind: 'stream',
         mime: 'image/jpeg',
       });
-    } finally {
-      service.dispose();
-      await core.close();
-    }
+    });
   }, 120_000);
 });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { openNodeCore } from '../core/compose-node.ts';
+import { withImported } from '../test-support/imported.ts';
 import { useTempDir } from '../test-support/temp-dir.ts';
 import { AppService } from './app-service.ts';
 
@@ -131,20 +132,8 @@ describe('photo metadata through the contract', () => {
       join(dir, 'IMG_0001.HEIC'),
       readFileSync(join(import.meta.dirname, '../../src-worker/test-fixtures/quadrants.heic')),
     );
-    const core = openNodeCore({ dataDir: join(root, 'data'), logFile: null, pollMs: 100 });
-    const service = new AppService(core);
-    try {
-      const job = await core.importPath(dir);
-      await core.start();
-      await core.whenDone([job.id]);
-      expect(core.job(job.id)?.status).toBe('completed');
-      const page = await service.call('listImages', {
-        collectionId: job.collectionId,
-        offset: 0,
-        limit: 10,
-      });
-      if (!page.ok) throw new Error(page.error.message);
-      const byName = new Map(page.value.items.map((i) => [i.name, i]));
+    await withImported(join(root, 'data'), dir, ({ job, byName }) => {
+      expect(job.status).toBe('completed');
       expect(byName.get('anim.gif')).toMatchObject({ animated: true, pages: 4, durationMs: 550 });
       expect(byName.get('still.gif')).toMatchObject({ animated: false, pages: null });
       expect(byName.get('IMG_0001.HEIC')).toMatchObject({
@@ -155,9 +144,6 @@ describe('photo metadata through the contract', () => {
         make: 'Apple',
         takenFrom: 'exif',
       });
-    } finally {
-      service.dispose();
-      await core.close();
-    }
+    });
   }, 60_000);
 });

@@ -241,11 +241,14 @@ describe('media protocol: nothing served can run', () => {
     }
   });
 
-  it('never serves an SVG original; the viewer gets its raster cache image', async () => {
+  it('never serves an SVG original: its "original" is a full-size raster our decoder made', async () => {
     const r = await mediaResponse(url('source', HOSTILE.svg), service);
-    expect(r.status).toBe(404);
-    expect(r.headers['content-type']).not.toContain('svg');
+    expect(r.status).toBe(200);
+    expect(r.headers['content-type']).toBe('image/jpeg');
     expectInert(r.headers);
+    const raster = Buffer.from(await (await toWebResponse(r)).arrayBuffer());
+    expect(raster.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+    expect(raster.toString('latin1')).not.toContain('<script');
     const view = await mediaResponse(url('cache', HOSTILE.svg), service);
     expect(view.status).toBe(200);
     expect(view.headers['content-type']).toBe('image/jpeg');

@@ -188,11 +188,13 @@ describe('browser host: media is inert', () => {
     }
   });
 
-  it('never serves an SVG original (its script could use the API); its raster view image instead', async () => {
+  it('never serves an SVG original (its script could use the API): only rasters our decoder made', async () => {
+    // Its "original" is a full-size JPEG rendered from it.
     const r = await get(`/media/source/${id(HOSTILE.svg)}`, cookie());
-    expect(r.status).toBe(404);
-    expect(r.headers['content-type']).not.toContain('svg');
-    expect(r.body.toString()).not.toContain('<script');
+    expect(r.status).toBe(200);
+    expect(r.headers['content-type']).toBe('image/jpeg');
+    expect(r.body.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+    expect(r.body.toString('latin1')).not.toContain('<script');
     expectInert(r);
     // What the viewer falls back to: the cache image made from it, a JPEG.
     const view = await get(`/media/cache/${id(HOSTILE.svg)}`, cookie());
