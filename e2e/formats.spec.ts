@@ -102,3 +102,46 @@ test('a thumbnail is never stretched past its pixels on a 2x screen', async ({ b
     await context.close();
   }
 });
+
+test("a TIFF at 100 % shows its own pixels, not the view image's", async ({ page }, info) => {
+  const dir = join(photos, '..', 'scans');
+  mkdirSync(dir, { recursive: true });
+  // 2600 x 1800: wider than the 1920 view image.
+  const tiff = await sharp({
+    create: {
+      width: 2600,
+      height: 1800,
+      channels: 3,
+      background: '#000',
+      noise: { type: 'gaussian', mean: 128, sigma: 40 },
+    },
+  })
+    .tiff()
+    .toBuffer();
+  writeFileSync(join(dir, 'scan.tiff'), tiff);
+  const app = new AlbumenPage(page);
+  await app.open(host.url);
+  await app.openJobs();
+  await app.importPath(dir);
+  await expect(app.collection('scans')).toBeVisible();
+  await app.collection('scans').click();
+  await expect(page.getByAltText('scan.tiff', { exact: true })).toBeVisible({ timeout: 60_000 });
+  await app.thumbs().first().dblclick();
+  const viewer = page.getByTestId('viewer');
+  await expect(viewer.getByTestId('viewer-name')).toHaveText('scan.tiff');
+  await page.keyboard.press('1');
+  await expect(viewer.getByTestId('zoom-level')).toHaveText('100%');
+  // The picture drawn is the full-size rendition, 2600 pixels wide.
+  await expect
+    .poll(
+      () =>
+        page.evaluate(() =>
+          [...document.querySelectorAll<HTMLImageElement>('[data-testid="viewer-img"]')]
+            .filter((i) => !i.classList.contains('hidden') && i.complete)
+            .map((i) => i.naturalWidth),
+        ),
+      { timeout: 30_000 },
+    )
+    .toContain(2600);
+  await page.screenshot({ path: info.outputPath('tiff-1to1.png') });
+});
