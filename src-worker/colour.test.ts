@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RenderRequest } from '../src-shared/render-task.ts';
+import { heifColour } from './heif-colour.ts';
 import render from './render.task.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'albumen-colour-'));
@@ -101,5 +102,47 @@ describe('colour', () => {
         ).toBeLessThanOrEqual(3),
       );
     }
+  });
+
+  it('converts a HEIC whose container names a Display P3 profile (as iPhones write) to sRGB', async () => {
+    // 64 x 64 of P3 (180, 120, 60), lossless, its ICC in a colr box (heif-enc 1.15 -L).
+    const heic = readFileSync(join(import.meta.dirname, 'test-fixtures/p3-colour.heic'));
+    expect(heifColour(heic)).toMatchObject({ icc: expect.any(Uint8Array) as unknown });
+    const want = p3ToSrgb([180, 120, 60]);
+    const result = await render({
+      label: 'IMG_0002.HEIC',
+      input: { kind: 'buffer', data: heic },
+      outputs: [
+        {
+          variant: 'thumbnail',
+          finalPath: join(dir, 'p3.heic.jpg'),
+          settings: { maxWidth: 300, maxHeight: 300, format: 'jpeg', quality: 95 },
+        },
+      ],
+      maxPixels: 100_000_000,
+      timeoutSeconds: 30,
+    });
+    if (!result.ok) throw new Error(`${result.code}: ${result.message}`);
+    const { data } = await sharp(readFileSync(result.outputs[0]!.path))
+      .extract({ left: 32, top: 32, width: 1, height: 1 })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const got = [...data.subarray(0, 3)];
+    got.forEach((v, i) =>
+      expect(
+        Math.abs(v - want[i]!),
+        `${got.join()} vs ${want.map(Math.round).join()}`,
+      ).toBeLessThanOrEqual(3),
+    );
+  });
+
+  it('reads no profile from a damaged or hostile container, and does not fail', () => {
+    const heic = readFileSync(join(import.meta.dirname, 'test-fixtures/p3-colour.heic'));
+    for (let cut = 0; cut < heic.length; cut += 7)
+      expect(() => heifColour(heic.subarray(0, cut))).not.toThrow();
+    const garbled = Buffer.from(heic);
+    for (let i = 8; i < 400; i += 5) garbled[i] = 0xff;
+    expect(() => heifColour(garbled)).not.toThrow();
+    expect(heifColour(new Uint8Array(0))).toBeNull();
   });
 });

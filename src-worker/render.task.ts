@@ -23,6 +23,7 @@ import {
   isRawFormat,
 } from '../src-shared/formats.ts';
 import { estimateJpegQuality } from '../src-shared/jpeg-quality.ts';
+import { heifColour, iccOf, pngWithProfile } from './heif-colour.ts';
 import { decodeHeif } from './heif-decode.ts';
 import { decodeJxl, isJxl } from './jxl-decode.ts';
 import { readPhotoMeta } from './photo-meta.ts';
@@ -227,9 +228,14 @@ async function renderHeic(req: RenderRequest): Promise<RenderResult> {
   const pixels = await decodeHeif(bytes, req.maxPixels);
   if ('code' in pixels) return { ok: false, ...pixels };
   const { data, width, height, channels } = pixels;
-  const source = sharp(data, { raw: { width, height, channels } }).timeout({
-    seconds: req.timeoutSeconds,
-  });
+  // A phone's Display P3 (or any profile the container names) becomes sRGB in
+  // the outputs, as for every tagged photo.
+  const icc = await iccOf(heifColour(bytes));
+  const source = (
+    icc
+      ? sharp(await pngWithProfile(pixels, icc), { limitInputPixels: false })
+      : sharp(data, { raw: { width, height, channels } })
+  ).timeout({ seconds: req.timeoutSeconds });
   const info: SourceInfo = {
     format: 'heic',
     width,
