@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RenderRequest } from '../src-shared/render-task.ts';
-import { heifColour } from './heif-colour.ts';
+import { heifColour, iccOf } from './heif-colour.ts';
 import render from './render.task.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'albumen-colour-'));
@@ -134,6 +134,27 @@ describe('colour', () => {
         `${got.join()} vs ${want.map(Math.round).join()}`,
       ).toBeLessThanOrEqual(3),
     );
+  });
+
+  it('takes nclx Display P3 primaries for the P3 profile, and other primaries for sRGB', async () => {
+    const heic = Buffer.from(
+      readFileSync(join(import.meta.dirname, 'test-fixtures/p3-colour.heic')),
+    );
+    const at = heic.indexOf('colrprof', 0, 'latin1') + 4;
+    // The same box as nclx: primaries, transfer, matrix, full range (the rest unread).
+    const nclx = (primaries: number) => {
+      const copy = Buffer.from(heic);
+      copy.write('nclx', at, 'latin1');
+      copy.writeUInt16BE(primaries, at + 4);
+      copy.writeUInt16BE(13, at + 6);
+      copy.writeUInt16BE(0, at + 8);
+      copy[at + 10] = 0x80;
+      return copy;
+    };
+    expect(heifColour(nclx(12))).toEqual({ nclxPrimaries: 12 });
+    const p3 = await iccOf(heifColour(nclx(12)));
+    expect(p3 && String.fromCharCode(...p3.subarray(36, 40))).toBe('acsp');
+    expect(await iccOf(heifColour(nclx(1)))).toBeNull();
   });
 
   it('reads no profile from a damaged or hostile container, and does not fail', () => {
