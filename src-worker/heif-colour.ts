@@ -91,6 +91,9 @@ function readColour(b: Uint8Array): HeifColour | null {
     }
     if (item === primary) indices = mine;
   }
+  // An image may have an ICC and an nclx box (libheif writes both on request):
+  // the ICC profile describes the colour, the nclx one the coding.
+  let nclx: HeifColour | null = null;
   for (const index of indices) {
     const colr = properties[index - 1];
     if (colr?.type !== 'colr' || colr.body + 4 > colr.end) continue;
@@ -99,10 +102,10 @@ function readColour(b: Uint8Array): HeifColour | null {
       const icc = b.subarray(colr.body + 4, colr.end);
       if (looksLikeIcc(icc)) return { icc };
     } else if (kind === 'nclx' && colr.body + 6 <= colr.end) {
-      return { nclxPrimaries: dv.getUint16(colr.body + 4) };
+      nclx ??= { nclxPrimaries: dv.getUint16(colr.body + 4) };
     }
   }
-  return null;
+  return nclx;
 }
 
 /** An ICC profile's header says its own size and carries the 'acsp' signature. */

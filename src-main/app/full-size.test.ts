@@ -3,7 +3,7 @@
  * original of a TIFF, a JPEG XL or a camera RAW (which a browser cannot show)
  * is a full-size JPEG our decoder renders on demand; a huge one is bounded.
  */
-import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
@@ -61,5 +61,37 @@ describe('full-size originals for formats a browser cannot show', () => {
         mime: 'image/jpeg',
       });
     });
+  }, 120_000);
+
+  it("never serves one photo's rendition for another after the library is made anew", async () => {
+    const root = tempDir();
+    const data = join(root, 'data');
+    const colourServed = async (colour: string) => {
+      const dir = join(root, colour);
+      mkdirSync(dir);
+      const background = colour === 'red' ? '#ff0000' : '#0000ff';
+      const tiff = await sharp({ create: { width: 800, height: 600, channels: 3, background } })
+        .tiff()
+        .toBuffer();
+      writeFileSync(join(dir, 'scan.tiff'), tiff);
+      let rgb = '';
+      await withImported(data, dir, async ({ service, byName }) => {
+        const target = await service.resolveMedia('source', byName.get('scan.tiff')!.id);
+        if (target?.kind !== 'file') throw new Error('no full-size file');
+        const { data: px } = await sharp(readFileSync(target.path))
+          .extract({ left: 400, top: 300, width: 1, height: 1 })
+          .raw()
+          .toBuffer({ resolveWithObject: true });
+        rgb = [...px.subarray(0, 3)].map((v) => (v > 128 ? 1 : 0)).join('');
+      });
+      return rgb;
+    };
+    expect(await colourServed('red')).toBe('100');
+    // The library starts again (deleted, or restored from an older copy): ids
+    // are given out again, and the renditions folder is still there.
+    for (const f of ['library.db', 'library.db-wal', 'library.db-shm']) {
+      rmSync(join(data, f), { force: true });
+    }
+    expect(await colourServed('blue')).toBe('001');
   }, 120_000);
 });

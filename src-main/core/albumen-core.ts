@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { basename, join, relative, sep } from 'node:path';
@@ -1039,8 +1040,18 @@ export class AlbumenCore {
     if (!this.decoderAccepted(imageId)) return null;
     const { width, height } = renditionSize(image.width, image.height, FULL_SIZE_MAX_PIXELS);
     const limits = this.settings().limits;
+    // Named by what the file is, not only by its row: ids start again in a
+    // new or restored library, and the folder may outlive it.
+    const source = createHash('sha256')
+      .update(
+        JSON.stringify([c.root, image.entryPath, image.size, image.mtimeMs, image.fingerprint]),
+      )
+      .digest('hex')
+      .slice(0, 16);
+    // A suspect's retry alone owns the pool: a crash then must be its own.
+    if (this.scheduler?.runningAlone) return null;
     return this.renditions.get(
-      `${imageId}-v${image.version}-${width}x${height}.jpg`,
+      `${imageId}-v${image.version}-${source}-${width}x${height}.jpg`,
       async (path) => {
         try {
           const input = await this.library.toRenderInput(

@@ -173,6 +173,14 @@ export class Scheduler {
   private readonly inFlight = new Map<number, Promise<void>>();
   /** True while an image suspected of crashing the decoder runs alone. */
   private solo = false;
+
+  /**
+   * True while a suspect image is retried alone, so that a crash is its own:
+   * nothing else may use the pool meanwhile (the viewer is refused full-size renders).
+   */
+  get runningAlone(): boolean {
+    return this.solo;
+  }
   private readonly scans = new Map<number, Promise<void>>();
   /** Items of the units in flight, by image id (kept when the store cannot record them). */
   private readonly inFlightItems = new Map<number, number[]>();

@@ -25,12 +25,28 @@ if (!send || !args) {
 
 // The owner may die without a word (SIGKILL): the closed channel is the only
 // sign, and this process must never outlive it.
-process.on('disconnect', () => process.exit(0));
+process.on('disconnect', () => leave());
+
+/**
+ * Exits, and takes along what the decoders started (ExifTool): this process
+ * leads a process group of its own where there are groups, so a helper busy
+ * in a file does not run on without it.
+ */
+function leave(): never {
+  if (process.platform !== 'win32') {
+    try {
+      process.kill(-process.pid, 'SIGKILL');
+    } catch {
+      // Not a group leader (started by hand): only this process goes.
+    }
+  }
+  process.exit(0);
+}
 
 function reply(message: HostMessage): void {
   if (!process.connected) return;
   send?.(message, undefined, {}, (err) => {
-    if (err) process.exit(0); // the owner is gone
+    if (err) leave(); // the owner is gone
   });
 }
 

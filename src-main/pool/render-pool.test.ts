@@ -103,6 +103,17 @@ function filesUnder(dir: string): string[] {
     .sort();
 }
 
+/**
+ * A CR3-like stream of `boxes` empty boxes, which ExifTool walks one by one:
+ * a million take it about a minute.
+ */
+function slowCr3(boxes: number): Buffer {
+  const bytes = Buffer.alloc(24 + boxes * 8);
+  bytes.write('\0\0\0\x18ftypcrx \0\0\0\x01crx isom', 0, 'latin1');
+  for (let i = 0; i < boxes; i++) bytes.write('\0\0\0\x08skip', 24 + i * 8, 'latin1');
+  return bytes;
+}
+
 /** The pids of a process's children. */
 function childrenOf(pid: number): number[] {
   try {
@@ -159,17 +170,44 @@ describe('RenderPool with the real render task', () => {
     await waitFor(() => readers.every((pid) => !isAlive(pid)));
   });
 
+  it('leaves no ExifTool behind when its owner dies without a word (SIGKILL)', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'slow.cr3');
+    writeFileSync(path, slowCr3(1_000_000));
+    // An owner of its own: a pool rendering the slow RAW, killed mid-read.
+    const owner = join(dir, 'owner.ts');
+    writeFileSync(
+      owner,
+      [
+        `import { RenderPool } from ${JSON.stringify(join(import.meta.dirname, 'render-pool.ts'))};`,
+        `const pool = new RenderPool({ threads: 1 });`,
+        `await pool.start();`,
+        `console.log('host', pool.hostPid);`,
+        `await pool.run(${JSON.stringify({ ...renderRequest('slow.cr3', path, join(dir, 'out')), timeoutSeconds: 120 })});`,
+      ].join('\n'),
+    );
+    const child = spawn(process.execPath, [owner], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const host = await new Promise<number>((resolve) => {
+      child.stdout.on('data', (b: Buffer) => {
+        const m = /host (\d+)/.exec(b.toString());
+        if (m) resolve(Number(m[1]));
+      });
+    });
+    await waitFor(() => childrenOf(host).length > 0);
+    const readers = childrenOf(host);
+    await sleep(1000); // deep in the file, deaf to its closed input
+    child.kill('SIGKILL');
+    const gone = performance.now();
+    await waitFor(() => !isAlive(host) && readers.every((pid) => !isAlive(pid)));
+    expect(performance.now() - gone).toBeLessThan(3000);
+  });
+
   it('leaves no ExifTool behind that was busy when its host was killed', async () => {
     const dir = tempDir();
     // The watchdog kills the host (SIGKILL: no exit handler runs) 2 s into the task.
     const pool = await startPool({ threads: 1, taskTimeoutMs: 2000 });
-    // A CR3-like stream of a million empty boxes: ExifTool walks it for a minute.
-    const boxes = 1_000_000;
-    const bytes = Buffer.alloc(24 + boxes * 8);
-    bytes.write('\0\0\0\x18ftypcrx \0\0\0\x01crx isom', 0, 'latin1');
-    for (let i = 0; i < boxes; i++) bytes.write('\0\0\0\x08skip', 24 + i * 8, 'latin1');
     const path = join(dir, 'slow.cr3');
-    writeFileSync(path, bytes);
+    writeFileSync(path, slowCr3(1_000_000));
     const host = pool.hostPid ?? 0;
     const outcome = pool.run({
       ...renderRequest('slow.cr3', path, join(dir, 'out')),
