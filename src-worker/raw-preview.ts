@@ -1,8 +1,9 @@
 /**
  * Camera RAW files shown by the JPEG their camera embedded: the largest of
  * the previews ExifTool finds (JpgFromRaw, PreviewImage, OtherImage,
- * ThumbnailImage), with the RAW's own orientation, which the embedded JPEG
- * usually does not carry. The sensor data is never demosaiced here.
+ * ThumbnailImage) that decodes, the next one when it does not, with the RAW's
+ * own orientation, which the embedded JPEG usually does not carry. The sensor
+ * data is never demosaiced here.
  *
  * Why ExifTool (through exiftool-vendored): it is the reference reader of
  * every maker's layout (TIFF-based CR2/NEF/ARW/PEF/SRW/ORF/RW2/DNG, Fuji's
