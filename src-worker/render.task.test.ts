@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Variant } from '../src-shared/domain.ts';
 import { estimateJpegQuality } from '../src-shared/jpeg-quality.ts';
 import { CONTENT_HASH, NO_META } from '../src-shared/render-task.ts';
+import { noiseImage } from '../src-shared/test-support/images.ts';
 import { endRawReader } from './raw-preview.ts';
 import type { RenderInput, RenderRequest, RenderResult } from '../src-shared/render-task.ts';
 import type { VariantSettings } from '../src-shared/settings.ts';
@@ -57,15 +58,7 @@ function file(name: string, bytes: Uint8Array | string): RenderInput {
 }
 
 function noise(width: number, height: number, channels: 3 | 4 = 3): Sharp {
-  return sharp({
-    create: {
-      width,
-      height,
-      channels,
-      background: '#000',
-      noise: { type: 'gaussian', mean: 128, sigma: 30 },
-    },
-  });
+  return noiseImage(width, height, channels, 30);
 }
 
 function listFiles(folder: string): string[] {

@@ -276,13 +276,15 @@ async function renderJxl(req: RenderRequest): Promise<RenderResult> {
  */
 async function renderRaw(req: RenderRequest, head: Uint8Array): Promise<RenderResult> {
   const format = extensionOf(req.label);
+  // The RAW's own EXIF, the same whichever preview is shown: read once.
+  const photoMeta = await readPhotoMeta(head);
   const result = await eachRawPreview<RenderResult>(
     req.input,
     formatDisplayName(format),
     Math.max(1, req.timeoutSeconds) * 1000,
     async (preview) => {
       try {
-        const r = await renderPreview(req, head, format, preview);
+        const r = await renderPreview(req, photoMeta, format, preview);
         // A broken, short or oversized preview: the next, smaller one may do.
         return !r.ok && PREVIEW_FALLBACK.has(r.code) ? { failure: r } : { taken: r };
       } catch (err) {
@@ -304,7 +306,7 @@ const PREVIEW_FALLBACK: ReadonlySet<ErrorCode> = new Set([
 
 async function renderPreview(
   req: RenderRequest,
-  head: Uint8Array,
+  photoMeta: PhotoMeta,
   format: string,
   preview: RawPreview,
 ): Promise<RenderResult> {
@@ -331,7 +333,7 @@ async function renderPreview(
     orientation: preview.orientation,
     quality: null,
     contentHash: null,
-    meta: await readPhotoMeta(head),
+    meta: photoMeta,
   };
   return finish(source, req, info, preview.orientation);
 }

@@ -20,7 +20,7 @@ import {
   storedQuadrants,
 } from '../../src-shared/test-support/quadrants.ts';
 import { rawFile } from '../../src-shared/test-support/raw-files.ts';
-import { noiseImage as noise } from '../test-support/fixtures.ts';
+import { noiseImage as noise } from '../../src-shared/test-support/images.ts';
 import { withImported } from '../test-support/imported.ts';
 import { useTempDir } from '../test-support/temp-dir.ts';
 

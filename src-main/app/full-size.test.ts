@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { rawFile } from '../../src-shared/test-support/raw-files.ts';
-import { noiseImage as noise } from '../test-support/fixtures.ts';
+import { noiseImage as noise } from '../../src-shared/test-support/images.ts';
 import { withImported } from '../test-support/imported.ts';
 import { useTempDir } from '../test-support/temp-dir.ts';
 

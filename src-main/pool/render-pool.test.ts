@@ -18,7 +18,7 @@ import { tempPathFor } from '../../src-shared/render-task.ts';
 import type { RenderRequest } from '../../src-shared/render-task.ts';
 import { useTempDir } from '../test-support/temp-dir.ts';
 import { isNativeCrash, RenderPool } from './render-pool.ts';
-import { rawFile } from '../../src-shared/test-support/raw-files.ts';
+import { rawFile, slowCr3 } from '../../src-shared/test-support/raw-files.ts';
 import { checksum } from './test-fixtures/echo.task.ts';
 import type { HostExit, PoolOutcome, RenderPoolOptions } from './render-pool.ts';
 
@@ -101,17 +101,6 @@ function filesUnder(dir: string): string[] {
     .filter((e) => e.isFile())
     .map((e) => e.name)
     .sort();
-}
-
-/**
- * A CR3-like stream of `boxes` empty boxes, which ExifTool walks one by one:
- * a million take it about a minute.
- */
-function slowCr3(boxes: number): Buffer {
-  const bytes = Buffer.alloc(24 + boxes * 8);
-  bytes.write('\0\0\0\x18ftypcrx \0\0\0\x01crx isom', 0, 'latin1');
-  for (let i = 0; i < boxes; i++) bytes.write('\0\0\0\x08skip', 24 + i * 8, 'latin1');
-  return bytes;
 }
 
 /** The pids of a process's children. */

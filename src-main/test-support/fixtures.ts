@@ -5,19 +5,6 @@ import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import yazl from 'yazl';
 
-/** A Sharp pipeline of grey noise, to encode as any format (a worst case for size). */
-export function noiseImage(width: number, height: number, channels: 3 | 4 = 3) {
-  return sharp({
-    create: {
-      width,
-      height,
-      channels,
-      background: '#000',
-      noise: { type: 'gaussian', mean: 128, sigma: 40 },
-    },
-  });
-}
-
 /** A photo-like JPEG (gradient plus noise, so it compresses like a photo). */
 export async function photoJpeg(
   width: number,
