@@ -18,6 +18,7 @@ const VALID: { [K in CommandName]: CommandParams<K> } = {
   listCollections: {},
   listImages: { collectionId: 1, offset: 0, limit: 1000 },
   getImage: { imageId: 3 },
+  deepZoom: { imageId: 3 },
   listJobs: { offset: 10_000_000, limit: 1 },
   failedItems: { jobId: 2, offset: 0, limit: 50 },
   pauseJob: { jobId: 1 },
@@ -55,7 +56,7 @@ describe('the command list', () => {
     expect([...COMMANDS].sort()).toEqual(Object.keys(COMMAND_SCHEMAS).sort());
     expect([...COMMANDS].sort()).toEqual(Object.keys(VALID).sort());
     expect(COMMANDS).toContain('importPaths');
-    expect(COMMANDS.length).toBe(26);
+    expect(COMMANDS.length).toBe(27);
   });
 
   it('knows only its own names, never an inherited property', () => {

@@ -183,8 +183,22 @@ export const ImagePageSchema = obj({
 });
 export type ImagePage = v.InferOutput<typeof ImagePageSchema>;
 
-/** What `media` URLs may name: an output variant, or the original image. */
-export type MediaKind = Variant | 'source';
+/**
+ * What `media` URLs may name: an output variant, the original image, or one
+ * tile of its deep-zoom pyramid (see deep-zoom.ts).
+ */
+export type MediaKind = Variant | 'source' | 'tile';
+
+/** An image's deep-zoom pyramid, ready: its tiles are `tile` media with `key` as version. */
+export const DeepZoomViewSchema = obj({
+  width: count,
+  height: count,
+  tileSize: count,
+  maxLevel: count,
+  format: v.picklist(['jpeg', 'webp']),
+  key: text,
+});
+export type DeepZoomView = v.InferOutput<typeof DeepZoomViewSchema>;
 
 /** A cache folder with its statistics (the Cache page). */
 export const CacheFolderViewSchema = obj({
@@ -282,6 +296,11 @@ export const COMMAND_SCHEMAS = {
     ImagePageSchema,
   ),
   getImage: command(obj({ imageId: id }), ImageViewSchema),
+  /**
+   * Makes (once, in the render pool) the deep-zoom tile pyramid of an image
+   * and answers when it is ready: seconds for a 100-megapixel image.
+   */
+  deepZoom: command(obj({ imageId: id }), DeepZoomViewSchema),
   listJobs: command(obj(page), v.array(JobViewSchema)),
   failedItems: command(obj({ jobId: id, ...page }), v.array(FailedItemViewSchema)),
   /** True when the job was running or queued and is now paused. */
@@ -381,7 +400,7 @@ export interface AppBridge {
   /** Subscribes to pushed events; returns the unsubscribe function. */
   onEvent(listener: (e: AppEvent) => void): () => void;
   /** A URL the renderer can put in an <img src> for an image's output or source. */
-  mediaUrl(kind: MediaKind, imageId: number, version?: string | number): string;
+  mediaUrl(kind: MediaKind, imageId: number, version?: string | number, tile?: string): string;
   /** The path of a dropped file, where the platform can give it (Electron); else null. */
   pathForFile(file: unknown): string | null;
   /** Where the UI runs: the desktop app or a browser connected to a host. */
@@ -396,9 +415,18 @@ export const IPC_EVENT_CHANNEL = 'albumen:event';
 /** The custom protocol that serves media by id in the desktop app. */
 export const MEDIA_SCHEME = 'albumen-media';
 
-/** A media URL's path: `/<kind>/<imageId>`, the same in the protocol and the browser host. */
-export function mediaPath(kind: MediaKind, imageId: number, version?: string | number): string {
-  return `/${kind}/${imageId}${version === undefined ? '' : `?v=${encodeURIComponent(String(version))}`}`;
+/**
+ * A media URL's path: `/<kind>/<imageId>`, and for a tile `/tile/<imageId>/<tileRef>`
+ * (see deep-zoom.ts), the same in the protocol and the browser host.
+ */
+export function mediaPath(
+  kind: MediaKind,
+  imageId: number,
+  version?: string | number,
+  tile?: string,
+): string {
+  const query = version === undefined ? '' : `?v=${encodeURIComponent(String(version))}`;
+  return `/${kind}/${imageId}${tile === undefined ? '' : `/${tile}`}${query}`;
 }
 
 /**

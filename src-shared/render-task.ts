@@ -1,5 +1,6 @@
 import type { Failure, Variant } from './domain.ts';
 import type { VariantSettings } from './settings.ts';
+import type { PyramidInfo } from './deep-zoom.ts';
 
 /**
  * What a worker reads: a regular file by absolute path, or the bytes of an
@@ -23,7 +24,29 @@ export interface RenderRequest {
   outputs: RenderOutputSpec[];
   maxPixels: number;
   timeoutSeconds: number;
+  /** A deep-zoom tile pyramid to write (with no outputs), for the viewer's real pixels. */
+  pyramid?: PyramidSpec;
 }
+
+/** Where and how a worker writes an image's tile pyramid (see deep-zoom.ts). */
+export interface PyramidSpec {
+  /**
+   * Absolute final folder. The worker writes it as `${dir}.<random>.tmp`
+   * (see tempPathFor) with its manifest last, and renames it here.
+   */
+  dir: string;
+  tileSize: number;
+  quality: number;
+}
+
+/** A pyramid as written: what the viewer needs, and its size on disk. */
+export interface WrittenPyramid extends PyramidInfo {
+  bytes: number;
+  tiles: number;
+}
+
+/** The file in a pyramid's folder that describes it (a WrittenPyramid, as JSON). */
+export const PYRAMID_MANIFEST = 'pyramid.json';
 
 /** What a photo's EXIF and XMP say; null where a field is absent or not believable. */
 export interface PhotoMeta {
@@ -111,7 +134,8 @@ export interface WrittenOutput {
 
 /** Result of a render task. Expected failures are values; only surprises throw. */
 export type RenderResult =
-  { ok: true; source: SourceInfo; outputs: WrittenOutput[] } | ({ ok: false } & Failure);
+  | { ok: true; source: SourceInfo; outputs: WrittenOutput[]; pyramid?: WrittenPyramid }
+  | ({ ok: false } & Failure);
 
 /** Suffix of temporary files; anything ending with it in a cache folder is a dead write. */
 export const TEMP_SUFFIX = '.tmp';

@@ -8,8 +8,9 @@ import type { Sharp } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Variant } from '../src-shared/domain.ts';
 import { estimateJpegQuality } from '../src-shared/jpeg-quality.ts';
-import { CONTENT_HASH, NO_META } from '../src-shared/render-task.ts';
-import { noiseImage } from '../src-shared/test-support/images.ts';
+import { hasTile, levelSize, tileRelPath, type PyramidInfo } from '../src-shared/deep-zoom.ts';
+import { CONTENT_HASH, NO_META, PYRAMID_MANIFEST } from '../src-shared/render-task.ts';
+import { blockImage, meanDifference, noiseImage } from '../src-shared/test-support/images.ts';
 import { endRawReader } from './raw-preview.ts';
 import type { RenderInput, RenderRequest, RenderResult } from '../src-shared/render-task.ts';
 import type { VariantSettings } from '../src-shared/settings.ts';
@@ -472,6 +473,108 @@ describe('render', () => {
     const input = file('none.png', await noise(64, 32).png().toBuffer());
     const { req } = request(input, {});
     expect(await render(req)).toMatchObject({ ok: true, source: { width: 64 }, outputs: [] });
+  });
+});
+
+describe('render: deep-zoom pyramid', () => {
+  /** Puts a level's tiles back together, as the viewer draws them. */
+  async function assemble(dirPath: string, info: PyramidInfo, level: number): Promise<Buffer> {
+    const size = levelSize(info, level);
+    const parts = [];
+    for (let row = 0; row * info.tileSize < size.height; row++) {
+      for (let col = 0; col * info.tileSize < size.width; col++) {
+        parts.push({
+          input: join(dirPath, tileRelPath(level, col, row, info.format)),
+          left: col * info.tileSize,
+          top: row * info.tileSize,
+        });
+      }
+    }
+    return sharp({ create: { ...size, channels: 3, background: '#000' } })
+      .composite(parts)
+      .png()
+      .toBuffer();
+  }
+
+  it('writes every tile of every level, upright, and nothing else, its manifest last', async () => {
+    const upright = await blockImage(1100, 700).png().toBuffer();
+    // Stored turned, as a camera held upright writes it, with orientation 6.
+    const stored = await sharp(upright)
+      .rotate(270)
+      .jpeg({ quality: 95 })
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
+    const { req, out } = request(file('turned.jpg', stored), {});
+    const folder = join(out, 'img.tiles');
+    const result = expectOk(
+      await render({ ...req, pyramid: { dir: folder, tileSize: 256, quality: 90 } }),
+    );
+    const info = result.pyramid;
+    if (!info) throw new Error('no pyramid');
+    expect(info).toMatchObject({ width: 1100, height: 700, maxLevel: 11, format: 'jpeg' });
+    expect(JSON.parse(readFileSync(join(folder, PYRAMID_MANIFEST), 'utf8'))).toEqual(info);
+    // Every tile the numbers say there is, and no other file.
+    const expected = [PYRAMID_MANIFEST];
+    for (let level = 0; level <= info.maxLevel; level++) {
+      const size = levelSize(info, level);
+      for (let row = 0; row * 256 < size.height; row++) {
+        for (let col = 0; col * 256 < size.width; col++) {
+          expect(hasTile(info, { level, col, row })).toBe(true);
+          expected.push(tileRelPath(level, col, row, 'jpeg'));
+        }
+      }
+      expect(hasTile(info, { level, col: Math.ceil(size.width / 256), row: 0 })).toBe(false);
+    }
+    const written = readdirSync(folder, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => join(e.parentPath, e.name).slice(folder.length + 1));
+    expect(written.sort()).toEqual(expected.sort());
+    expect(info.tiles).toBe(expected.length - 1);
+    // No temporary folder left beside it.
+    expect(readdirSync(out)).toEqual(['img.tiles']);
+    // The top level is the upright picture; level 10 is it at half size.
+    expect(await meanDifference(await assemble(folder, info, 11), upright)).toBeLessThan(4);
+    const half = await sharp(upright).resize(550, 350).png().toBuffer();
+    expect(await meanDifference(await assemble(folder, info, 10), half)).toBeLessThan(12);
+    // Read as the stored pixels, it would be far off.
+    const unturned = await sharp(stored).rotate(90).png().toBuffer();
+    expect(await meanDifference(unturned, upright)).toBeLessThan(4);
+    const mirrored = await sharp(upright).flop().png().toBuffer();
+    expect(await meanDifference(await assemble(folder, info, 11), mirrored)).toBeGreaterThan(40);
+  });
+
+  it('writes a transparent image as WebP tiles, a HEIC from its own decoder too', async () => {
+    const png = await noise(600, 300, 4).png().toBuffer();
+    const { req, out } = request(file('alpha.png', png), {});
+    const result = expectOk(
+      await render({
+        ...req,
+        pyramid: { dir: join(out, 'a.tiles'), tileSize: 256, quality: 80 },
+      }),
+    );
+    expect(result.pyramid).toMatchObject({ width: 600, height: 300, format: 'webp' });
+    const tile = await sharp(join(out, 'a.tiles', tileRelPath(10, 2, 1, 'webp'))).metadata();
+    expect(tile).toMatchObject({ width: 600 - 512, height: 300 - 256, hasAlpha: true });
+
+    const heic = readFileSync(join(import.meta.dirname, 'test-fixtures/quadrants.heic'));
+    const h = request(file('q.heic', heic), {});
+    const made = expectOk(
+      await render({
+        ...h.req,
+        pyramid: { dir: join(h.out, 'h.tiles'), tileSize: 64, quality: 90 },
+      }),
+    );
+    expect(made.pyramid).toMatchObject({ format: 'jpeg', maxLevel: 7 });
+  });
+
+  it('leaves no folder behind when the pyramid cannot be made', async () => {
+    const { req, out } = request(file('bad.jpg', Buffer.from('not a jpeg at all')), {});
+    const r = await render({
+      ...req,
+      pyramid: { dir: join(out, 'x.tiles'), tileSize: 256, quality: 80 },
+    });
+    expect(r.ok).toBe(false);
+    expect(listFiles(out)).toEqual([]);
   });
 });
 

@@ -7,8 +7,18 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import {
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { workerData } from 'node:worker_threads';
 import sharp from 'sharp';
 import type { Metadata, Sharp } from 'sharp';
@@ -28,15 +38,23 @@ import { decodeHeif } from './heif-decode.ts';
 import { decodeJxl, isJxl } from './jxl-decode.ts';
 import { readPhotoMeta } from './photo-meta.ts';
 import { eachRawPreview, type RawPreview } from './raw-preview.ts';
-import { CONTENT_HASH, NO_META, tempPathFor } from '../src-shared/render-task.ts';
+import { pyramidMaxLevel } from '../src-shared/deep-zoom.ts';
+import {
+  CONTENT_HASH,
+  NO_META,
+  PYRAMID_MANIFEST,
+  tempPathFor,
+} from '../src-shared/render-task.ts';
 import type {
   PhotoMeta,
+  PyramidSpec,
   RenderInput,
   RenderOutputSpec,
   RenderRequest,
   RenderResult,
   SourceInfo,
   WrittenOutput,
+  WrittenPyramid,
 } from '../src-shared/render-task.ts';
 
 // Why: the pool already runs one worker thread per core; libvips' own thread
@@ -203,14 +221,21 @@ function framesOf(meta: Metadata): Pick<PhotoMeta, 'pages' | 'durationMs'> {
 /**
  * Every output from a decoded source, and the content hash. `orientation`
  * overrides the source's own EXIF orientation (a RAW's preview is shown as
- * the RAW says).
+ * the RAW says); `alpha` overrides whether it has transparency (the
+ * input's header says so, not the operations on it).
  */
 async function finish(
   source: Sharp,
   req: RenderRequest,
   info: SourceInfo,
   orientation?: number,
+  alpha?: boolean,
 ): Promise<RenderResult> {
+  if (req.pyramid) {
+    const transparent = alpha ?? (await source.metadata()).hasAlpha;
+    const pyramid = await writePyramid(orient(source, orientation), req.pyramid, transparent);
+    return { ok: true, source: info, outputs: [], pyramid };
+  }
   if (req.outputs.length === 0) return { ok: true, source: info, outputs: [] };
   const encoded = await encodeAll(orient(source, orientation), req, info.quality);
   const outputs = await writeAll(encoded);
@@ -231,11 +256,15 @@ async function renderHeic(req: RenderRequest): Promise<RenderResult> {
   // A phone's Display P3 (or any profile the container names) becomes sRGB in
   // the outputs, as for every tagged photo.
   const icc = await iccOf(heifColour(bytes));
-  const source = (
+  let source = (
     icc
       ? sharp(await pngWithProfile(pixels, icc), { limitInputPixels: false })
       : sharp(data, { raw: { width, height, channels } })
   ).timeout({ seconds: req.timeoutSeconds });
+  // libheif gives RGBA whatever the image has: an opaque one is three channels
+  // (so that its deep-zoom tiles are JPEG, not WebP kept for transparency).
+  const opaque = isOpaque(data);
+  if (opaque) source = source.removeAlpha();
   const info: SourceInfo = {
     format: 'heic',
     width,
@@ -246,7 +275,13 @@ async function renderHeic(req: RenderRequest): Promise<RenderResult> {
     contentHash: null,
     meta: await readPhotoMeta(bytes),
   };
-  return finish(source, req, info);
+  return finish(source, req, info, undefined, !opaque);
+}
+
+/** True when every alpha value of RGBA pixels is 255. */
+function isOpaque(rgba: Uint8Array): boolean {
+  for (let i = 3; i < rgba.length; i += 4) if (rgba[i] !== 255) return false;
+  return true;
 }
 
 /** A JPEG XL, decoded by jxl-oxide (whole, as the walk's size limit bounds it). */
@@ -670,6 +705,75 @@ async function writeAll(encoded: EncodedOutput[]): Promise<WrittenOutput[]> {
     width: e.width,
     height: e.height,
   }));
+}
+
+/**
+ * Writes the image's deep-zoom pyramid (see deep-zoom.ts) to a temporary
+ * folder, its manifest last, and renames the folder into place: a pyramid
+ * folder either is whole or does not exist. libvips makes it in one pass
+ * over the decoded rows, in strips, so a 200-megapixel image needs a few
+ * hundred MB rather than its whole decode.
+ */
+async function writePyramid(
+  source: Sharp,
+  spec: PyramidSpec,
+  alpha: boolean,
+): Promise<WrittenPyramid> {
+  const temp = tempPathFor(spec.dir, randomBytes(6).toString('hex'));
+  await mkdir(dirname(spec.dir), { recursive: true });
+  await mkdir(temp);
+  try {
+    const format = alpha ? 'webp' : 'jpeg';
+    let image = source.toColourspace('srgb');
+    if (!alpha) image = image.removeAlpha();
+    image =
+      format === 'webp'
+        ? image.webp({ quality: spec.quality })
+        : image.jpeg({ quality: spec.quality, mozjpeg: false });
+    const info = await image
+      .tile({ size: spec.tileSize, overlap: 0, layout: 'dz', container: 'fs' })
+      .toFile(join(temp, 'tiles.dz'));
+    // libvips' own description and the source's properties: the manifest says what is needed.
+    await rm(join(temp, 'tiles.dzi'), { force: true });
+    await rm(join(temp, 'tiles_files', 'vips-properties.xml'), { force: true });
+    crash('after-temp-write');
+    const { bytes, files } = await treeSize(join(temp, 'tiles_files'));
+    const pyramid: WrittenPyramid = {
+      width: info.width,
+      height: info.height,
+      tileSize: spec.tileSize,
+      maxLevel: pyramidMaxLevel(info.width, info.height),
+      format,
+      bytes,
+      tiles: files,
+    };
+    await writeFile(join(temp, PYRAMID_MANIFEST), JSON.stringify(pyramid), { flag: 'wx' });
+    try {
+      await rename(temp, spec.dir);
+    } catch (err) {
+      // Made at the same time by another worker: theirs is as good.
+      const there = await readFile(join(spec.dir, PYRAMID_MANIFEST)).catch(() => null);
+      if (!there) throw err;
+      await rm(temp, { recursive: true, force: true });
+    }
+    crash('after-rename');
+    return pyramid;
+  } catch (err) {
+    await rm(temp, { recursive: true, force: true }).catch(() => {});
+    throw err;
+  }
+}
+
+/** Bytes and files under a folder. */
+async function treeSize(dir: string): Promise<{ bytes: number; files: number }> {
+  let bytes = 0;
+  let files = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    bytes += (await stat(join(entry.parentPath, entry.name))).size;
+    files++;
+  }
+  return { bytes, files };
 }
 
 /** The first bytes of the source, and its whole size. */

@@ -21,6 +21,7 @@ import { parseCommand } from '../../src-shared/api-validate.ts';
 import { isErrorCode, STAGES, type JobView } from '../../src-shared/domain.ts';
 import { isAnimation } from '../../src-shared/formats.ts';
 import { isTerminal } from '../../src-shared/status.ts';
+import { parseTileRef, type TileNumbers } from '../../src-shared/deep-zoom.ts';
 import { outputMime, rasterMime } from './media-policy.ts';
 
 /** What a media request resolves to: a generated file, or the original's bytes. */
@@ -38,15 +39,30 @@ export function mimeOf(format: string | null | undefined): string | null {
   return rasterMime(format);
 }
 
-/** Parses a media request's parts; null for anything that is not a known kind and a plain id. */
+/** A media request's parts, as parsed: a kind, a plain id, and a tile's numbers for a tile. */
+export interface MediaRequestParts {
+  kind: MediaKind;
+  imageId: number;
+  tile?: TileNumbers;
+}
+
+/**
+ * Parses a media request's parts; null for anything that is not a known kind
+ * and a plain id, with a tile reference (see deep-zoom.ts) for a tile and
+ * only then.
+ */
 export function parseMediaRequest(
   kind: string,
   id: string,
-): { kind: MediaKind; imageId: number } | null {
-  if (kind !== 'thumbnail' && kind !== 'cache' && kind !== 'source') return null;
+  tileRef?: string,
+): MediaRequestParts | null {
+  if (kind !== 'thumbnail' && kind !== 'cache' && kind !== 'source' && kind !== 'tile') return null;
   if (!/^[1-9][0-9]{0,15}$/.test(id)) return null;
   const imageId = Number(id);
-  return Number.isSafeInteger(imageId) ? { kind, imageId } : null;
+  if (!Number.isSafeInteger(imageId)) return null;
+  if (kind !== 'tile') return tileRef === undefined ? { kind, imageId } : null;
+  const tile = tileRef === undefined ? null : parseTileRef(tileRef);
+  return tile && { kind, imageId, tile };
 }
 
 function fail(code: ApiError['code'], message: string): { ok: false; error: ApiError } {
@@ -297,6 +313,11 @@ export class AppService {
         const view = this.imageView(imageId);
         return view ? ok(view) : Promise.resolve(fail('NOT_FOUND', `no image ${imageId}`));
       },
+      deepZoom: async ({ imageId }) => {
+        if (!core.image(imageId)) return fail('NOT_FOUND', `no image ${imageId}`);
+        const made = await core.deepZoom(imageId);
+        return 'problem' in made ? fail('UNSUPPORTED', made.problem) : { ok: true, value: made };
+      },
       listJobs: ({ offset, limit }) => ok(core.jobs(limit, offset)),
       failedItems: ({ jobId, offset, limit }) =>
         jobExists(jobId)
@@ -376,7 +397,18 @@ export class AppService {
    * Resolves a media request by id only: an output of the image, or (for the
    * viewer) its original. Never takes a path from the request.
    */
-  async resolveMedia(kind: MediaKind, imageId: number): Promise<MediaTarget | null> {
+  async resolveMedia(
+    kind: MediaKind,
+    imageId: number,
+    tile?: TileNumbers,
+  ): Promise<MediaTarget | null> {
+    if (kind === 'tile') {
+      // Only a tile of a pyramid our decoder made, found by its numbers.
+      const file = tile && this.core.tileFile(imageId, tile);
+      return file
+        ? { kind: 'file', path: file.path, size: file.bytes, mime: `image/${file.format}` }
+        : null;
+    }
     if (kind === 'source') {
       // Only an original whose scan recorded a raster format, and that our own
       // decoder rendered (an output made from its current version), is served,

@@ -8,7 +8,12 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { rawFile } from '../../src-shared/test-support/raw-files.ts';
-import { noiseImage as noise } from '../../src-shared/test-support/images.ts';
+import { TILE_SIZE } from '../../src-shared/deep-zoom.ts';
+import {
+  blockImage,
+  meanDifference,
+  noiseImage as noise,
+} from '../../src-shared/test-support/images.ts';
 import { withImported } from '../test-support/imported.ts';
 import { useTempDir } from '../test-support/temp-dir.ts';
 
@@ -94,4 +99,95 @@ describe('full-size originals for formats a browser cannot show', () => {
     }
     expect(await colourServed('blue')).toBe('001');
   }, 120_000);
+});
+
+describe('deep zoom: the tiles of an image too large for one rendition', () => {
+  it('makes a pyramid once, serves each of its tiles by number and nothing else, and makes it anew for a changed file', async () => {
+    const root = tempDir();
+    const dir = join(root, 'panoramas');
+    mkdirSync(dir);
+    const W = 3000;
+    const H = 1400;
+    const source = join(dir, 'pano.tiff');
+    writeFileSync(source, await blockImage(W, H).tiff({ compression: 'lzw' }).toBuffer());
+
+    await withImported(join(root, 'data'), dir, async ({ service, byName, core }) => {
+      const id = byName.get('pano.tiff')!.id;
+      const tile = (level: number, col: number, row: number) =>
+        service.resolveMedia('tile', id, { level, col, row });
+      // No tiles before the pyramid is asked for.
+      expect(await tile(12, 0, 0)).toBeNull();
+
+      const asked = await Promise.all([
+        service.call('deepZoom', { imageId: id }),
+        service.call('deepZoom', { imageId: id }),
+      ]);
+      const zoom = asked[0];
+      if (!zoom.ok) throw new Error(zoom.error.message);
+      expect(asked[1]).toEqual(zoom);
+      expect(zoom.value).toMatchObject({
+        width: W,
+        height: H,
+        tileSize: TILE_SIZE,
+        maxLevel: 12,
+        format: 'jpeg',
+      });
+
+      // A tile at full size is that part of the source.
+      const t = await tile(12, 2, 1);
+      if (t?.kind !== 'file') throw new Error('no tile');
+      expect(t.mime).toBe('image/jpeg');
+      const crop = await sharp(source)
+        .extract({ left: 2 * TILE_SIZE, top: TILE_SIZE, width: TILE_SIZE, height: TILE_SIZE })
+        .png()
+        .toBuffer();
+      expect(await meanDifference(readFileSync(t.path), crop)).toBeLessThan(4);
+      // The edge tile is cut to the image; none past it, nor past the top level.
+      const edge = await tile(12, 5, 2);
+      if (edge?.kind !== 'file') throw new Error('no edge tile');
+      expect(await sharp(edge.path).metadata()).toMatchObject({
+        width: W - 5 * TILE_SIZE,
+        height: H - 2 * TILE_SIZE,
+      });
+      expect(await tile(12, 6, 0)).toBeNull();
+      expect(await tile(12, 0, 3)).toBeNull();
+      expect(await tile(13, 0, 0)).toBeNull();
+      expect(await tile(0, 0, 0)).toMatchObject({ kind: 'file' });
+      // Unknown images have no tiles and no pyramid.
+      expect(
+        await service.resolveMedia('tile', id + 1000, { level: 0, col: 0, row: 0 }),
+      ).toBeNull();
+      expect(await service.call('deepZoom', { imageId: id + 1000 })).toMatchObject({
+        ok: false,
+        error: { code: 'NOT_FOUND' },
+      });
+
+      // The file changes: its old tiles are not served, the pyramid is made anew.
+      writeFileSync(source, await blockImage(W, H, 64).tiff().toBuffer());
+      const rescans = core.rescan([byName.get('pano.tiff')!.collectionId]);
+      await core.whenDone(rescans.map((j) => j.id));
+      expect(await tile(12, 2, 1)).toBeNull();
+      const again = await service.call('deepZoom', { imageId: id });
+      if (!again.ok) throw new Error(again.error.message);
+      expect(again.value.key).not.toBe(zoom.value.key);
+      const fresh = await tile(12, 2, 1);
+      if (fresh?.kind !== 'file') throw new Error('no tile');
+      expect(fresh.path).not.toBe(t.path);
+    });
+  }, 120_000);
+
+  it('says why when an image has no pyramid', async () => {
+    const root = tempDir();
+    const dir = join(root, 'broken');
+    mkdirSync(dir);
+    writeFileSync(
+      join(dir, 'cut.jpg'),
+      (await noise(800, 600).jpeg().toBuffer()).subarray(0, 3000),
+    );
+    await withImported(join(root, 'data'), dir, async ({ service, byName }) => {
+      const r = await service.call('deepZoom', { imageId: byName.get('cut.jpg')!.id });
+      expect(r).toMatchObject({ ok: false, error: { code: 'UNSUPPORTED' } });
+      if (!r.ok) expect(r.error.message).toMatch(/cannot be shown now/);
+    });
+  }, 60_000);
 });

@@ -22,7 +22,7 @@ import { SettingsStore, type SettingsPatch } from './settings-store.ts';
 import { LibraryError } from '../library/library-error.ts';
 import { CollectionWatcher } from '../library/watcher.ts';
 import { CacheService } from '../cache/cache.service.ts';
-import { Renditions, renditionSize, type RenditionFile } from './renditions.ts';
+import { PYRAMID_SUFFIX, Renditions, renditionSize, type RenditionFile } from './renditions.ts';
 import { isWithin, realOrResolved, refuseOwnFolder } from '../library/collection-source.ts';
 import {
   STAGES,
@@ -37,6 +37,8 @@ import {
 import { isTerminal } from '../../src-shared/status.ts';
 import { settingsHash, type CoreSettings } from '../../src-shared/settings.ts';
 import { noCrash, type CrashHook } from '../../src-shared/crash-points.ts';
+import { hasTile, tileRelPath, TILE_SIZE, type PyramidInfo } from '../../src-shared/deep-zoom.ts';
+import type { RenderRequest } from '../../src-shared/render-task.ts';
 
 /** An output file that has just been written. */
 export interface OutputReady {
@@ -1033,57 +1035,119 @@ export class AlbumenCore {
    * pool is not running, the image is gone or its decoder refused it.
    */
   async fullSize(imageId: number): Promise<RenditionFile | null> {
+    const r = this.renditionOf(imageId);
+    if (!r) return null;
+    const { width, height } = renditionSize(r.image.width, r.image.height, FULL_SIZE_MAX_PIXELS);
+    return this.renditions.get(`${r.name}-${width}x${height}.jpg`, async (path) => {
+      const failed = await r.render('full-size view', {
+        outputs: [
+          {
+            variant: 'cache',
+            finalPath: path,
+            settings: { maxWidth: width, maxHeight: height, format: 'jpeg', quality: 92 },
+          },
+        ],
+      });
+      return failed === null;
+    });
+  }
+
+  /**
+   * The image's deep-zoom tile pyramid (see deep-zoom.ts), rendered on demand
+   * in the pool from its current version, with the key its tiles are asked
+   * for by; null as for fullSize.
+   */
+  async deepZoom(imageId: number): Promise<(PyramidInfo & { key: string }) | { problem: string }> {
+    const r = this.renditionOf(imageId);
+    if (!r) return { problem: NO_RENDITION_NOW };
+    let problem = 'its tiles could not be made';
+    const made = await this.renditions.getPyramid(`${r.name}${PYRAMID_SUFFIX}`, async (dir) => {
+      const failed = await r.render('tiles', {
+        outputs: [],
+        pyramid: { dir, tileSize: TILE_SIZE, quality: TILE_QUALITY },
+      });
+      if (failed) problem = `its tiles could not be made: ${failed}`;
+      return failed === null;
+    });
+    if (!made) return { problem };
+    const { width, height, tileSize, maxLevel, format } = made.pyramid;
+    return { width, height, tileSize, maxLevel, format, key: r.key };
+  }
+
+  /**
+   * One tile of the image's pyramid, when it has been made for the image's
+   * current version (never made here: deepZoom makes the pyramid).
+   */
+  tileFile(
+    imageId: number,
+    tile: { level: number; col: number; row: number },
+  ): { path: string; bytes: number; format: PyramidInfo['format'] } | null {
+    const image = this.store.images.get(imageId);
+    const c = image && this.store.collections.get(image.collectionId);
+    if (!image || !c) return null;
+    const name = `${imageId}-${renditionKey(c, image)}${PYRAMID_SUFFIX}`;
+    let format: PyramidInfo['format'] = 'jpeg';
+    const file = this.renditions.pyramidFile(name, (p) => {
+      format = p.format;
+      return hasTile(p, tile) ? tileRelPath(tile.level, tile.col, tile.row, p.format) : null;
+    });
+    return file && { ...file, format };
+  }
+
+  /**
+   * What a rendition of an image is named by, and a render of it in the pool
+   * (null when it worked, else why not, also said in the log); null when
+   * there can be none now.
+   */
+  private renditionOf(imageId: number): {
+    image: ImageRow & { width: number; height: number };
+    name: string;
+    key: string;
+    render: (
+      what: string,
+      task: Pick<RenderRequest, 'outputs' | 'pyramid'>,
+    ) => Promise<string | null>;
+  } | null {
     const image = this.store.images.get(imageId);
     const c = image && this.store.collections.get(image.collectionId);
     const pool = this.pool;
     if (!image || !c || !pool || !image.width || !image.height) return null;
     if (!this.decoderAccepted(imageId)) return null;
-    const { width, height } = renditionSize(image.width, image.height, FULL_SIZE_MAX_PIXELS);
-    const limits = this.settings().limits;
-    // Named by what the file is, not only by its row: ids start again in a
-    // new or restored library, and the folder may outlive it.
-    const source = createHash('sha256')
-      .update(
-        JSON.stringify([c.root, image.entryPath, image.size, image.mtimeMs, image.fingerprint]),
-      )
-      .digest('hex')
-      .slice(0, 16);
     // A suspect's retry alone owns the pool: a crash then must be its own.
     if (this.scheduler?.runningAlone) return null;
-    return this.renditions.get(
-      `${imageId}-v${image.version}-${source}-${width}x${height}.jpg`,
-      async (path) => {
-        try {
-          const input = await this.library.toRenderInput(
-            { kind: c.kind, root: c.root },
-            image.entryPath,
-          );
-          const result = await pool.run({
-            label: image.entryPath,
-            input,
-            outputs: [
-              {
-                variant: 'cache',
-                finalPath: path,
-                settings: { maxWidth: width, maxHeight: height, format: 'jpeg', quality: 92 },
-              },
-            ],
-            maxPixels: limits.maxPixels,
-            timeoutSeconds: limits.timeoutSeconds,
-          });
-          if (!result.ok) {
-            this.logger.log(
-              'warn',
-              `full-size view of ${image.entryPath}: ${result.code}: ${result.message}`,
-            );
-          }
-          return result.ok;
-        } catch (err) {
-          this.logger.log('warn', `full-size view of ${image.entryPath}: ${String(err)}`);
-          return false;
-        }
-      },
-    );
+    const key = renditionKey(c, image);
+    const limits = this.settings().limits;
+    const render = async (
+      what: string,
+      task: Pick<RenderRequest, 'outputs' | 'pyramid'>,
+    ): Promise<string | null> => {
+      try {
+        const input = await this.library.toRenderInput(
+          { kind: c.kind, root: c.root },
+          image.entryPath,
+        );
+        const result = await pool.run({
+          label: image.entryPath,
+          input,
+          ...task,
+          maxPixels: limits.maxPixels,
+          timeoutSeconds: limits.timeoutSeconds,
+        });
+        if (result.ok) return null;
+        const problem = `${result.code}: ${result.message}`;
+        this.logger.log('warn', `${what} of ${image.entryPath}: ${problem}`);
+        return problem;
+      } catch (err) {
+        this.logger.log('warn', `${what} of ${image.entryPath}: ${String(err)}`);
+        return String(err);
+      }
+    };
+    return {
+      image: { ...image, width: image.width, height: image.height },
+      name: `${imageId}-${key}`,
+      key,
+      render,
+    };
   }
 
   /** The original bytes of an image, resolved through the one path model. */
@@ -1180,6 +1244,27 @@ export class AlbumenCore {
     };
   }
 }
+
+/**
+ * What a rendition of an image is named by besides its id: its version, and
+ * what its file is (collection root, entry, size, mtime, fingerprint), since
+ * ids are given out again in a new or restored library while the renditions
+ * folder stays.
+ */
+function renditionKey(c: { root: string }, image: ImageRow): string {
+  const source = createHash('sha256')
+    .update(JSON.stringify([c.root, image.entryPath, image.size, image.mtimeMs, image.fingerprint]))
+    .digest('hex')
+    .slice(0, 16);
+  return `v${image.version}-${source}`;
+}
+
+/** Why an image has no rendition now, whatever it is. */
+const NO_RENDITION_NOW =
+  'its own pixels cannot be shown now: the image has not been decoded yet, its decoder refused it, or the render pool is stopped or busy retrying a suspect file';
+
+/** JPEG quality of deep-zoom tiles: looked at closely, at 1:1. */
+const TILE_QUALITY = 88;
 
 /** How often a collection whose watcher failed is rescanned instead. */
 const WATCH_FALLBACK_MS = 5 * 60_000;

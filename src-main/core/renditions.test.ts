@@ -1,7 +1,8 @@
-import { existsSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useTempDir } from '../test-support/temp-dir.ts';
+import { PYRAMID_MANIFEST } from '../../src-shared/render-task.ts';
 import { Renditions, renditionSize } from './renditions.ts';
 
 const tempDir = useTempDir('albumen-renditions-');
@@ -53,6 +54,60 @@ describe('Renditions', () => {
     await r.get('d.jpg', write(1000));
     expect(readdirSync(dir).sort()).toEqual(['a.jpg', 'd.jpg']);
     expect(existsSync(join(dir, 'b.jpg'))).toBe(false);
+  });
+});
+
+describe('Renditions: tile pyramids', () => {
+  /** Writes a pyramid folder as the worker does: tiles, then the manifest. */
+  const pyramid = (bytes: number) => (dir: string) => {
+    mkdirSync(join(dir, 'tiles_files', '0'), { recursive: true });
+    writeFileSync(join(dir, 'tiles_files', '0', '0_0.jpeg'), Buffer.alloc(bytes));
+    const manifest = {
+      width: 1,
+      height: 1,
+      tileSize: 512,
+      maxLevel: 0,
+      format: 'jpeg',
+      bytes,
+      tiles: 1,
+    };
+    writeFileSync(join(dir, PYRAMID_MANIFEST), JSON.stringify(manifest));
+    return Promise.resolve(true);
+  };
+
+  it('makes a pyramid once, finds its tiles, and counts it whole against the bound', async () => {
+    const dir = join(tempDir(), 'r');
+    const r = new Renditions(dir, 2500);
+    let made = 0;
+    const make = (bytes: number) => (d: string) => {
+      made++;
+      return pyramid(bytes)(d);
+    };
+    const [a, b] = await Promise.all([
+      r.getPyramid('a.tiles', make(1000)),
+      r.getPyramid('a.tiles', make(1000)),
+    ]);
+    expect(made).toBe(1);
+    expect(a).toEqual(b);
+    expect(a?.pyramid).toMatchObject({ bytes: 1000, format: 'jpeg' });
+    const tile = r.pyramidFile('a.tiles', () => 'tiles_files/0/0_0.jpeg');
+    expect(tile).toMatchObject({ bytes: 1000 });
+    expect(r.pyramidFile('a.tiles', () => null)).toBeNull();
+    expect(r.pyramidFile('a.tiles', () => 'tiles_files/0/1_0.jpeg')).toBeNull();
+    expect(r.pyramidFile('none.tiles', () => 'tiles_files/0/0_0.jpeg')).toBeNull();
+
+    const t = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+    utimesSync(join(dir, 'a.tiles', PYRAMID_MANIFEST), t(1), t(1));
+    await r.get('b.jpg', (p) => {
+      writeFileSync(p, Buffer.alloc(1000));
+      return Promise.resolve(true);
+    });
+    // A folder a killed render left (no manifest), old: removed; the oldest pyramid too.
+    mkdirSync(join(dir, 'c.tiles.0123456789ab.tmp', 'tiles_files'), { recursive: true });
+    utimesSync(join(dir, 'c.tiles.0123456789ab.tmp'), t(0), t(0));
+    await r.getPyramid('d.tiles', pyramid(1000));
+    expect(readdirSync(dir).sort()).toEqual(['b.jpg', 'd.tiles']);
+    expect(r.pyramidFile('a.tiles', () => 'tiles_files/0/0_0.jpeg')).toBeNull();
   });
 });
 

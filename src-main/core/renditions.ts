@@ -1,19 +1,30 @@
 /**
  * Full-size renditions: the source's own pixels, as a JPEG the viewer's
  * browser can show, for formats it cannot (TIFF, HEIC, RAW previews, JPEG XL,
- * SVG). Made on demand (when the viewer zooms past the view image), inside
- * the render pool like every decode, and kept in one folder of the data
- * folder, bounded in bytes: the least recently shown go first. A rendition is
- * a cache, not state: nothing records it, and deleting the folder loses
- * nothing but time.
+ * SVG), and deep-zoom tile pyramids of images too large for one (see
+ * deep-zoom.ts). Made on demand (when the viewer zooms past the view image),
+ * inside the render pool like every decode, and kept in one folder of the
+ * data folder, bounded in bytes: the least recently shown go first. A
+ * rendition is a cache, not state: nothing records it, and deleting the
+ * folder loses nothing but time.
  */
-import { mkdirSync, readdirSync, statSync, unlinkSync, utimesSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
+import { PYRAMID_MANIFEST, type WrittenPyramid } from '../../src-shared/render-task.ts';
 
 export interface RenditionFile {
   path: string;
   bytes: number;
 }
+
+/** A pyramid's folder and what its manifest says. */
+export interface RenditionPyramid {
+  dir: string;
+  pyramid: WrittenPyramid;
+}
+
+/** The name ending of a pyramid's folder; a full-size rendition's is `.jpg`. */
+export const PYRAMID_SUFFIX = '.tiles';
 
 /** Temporary files a render left behind (a killed host) are removed once this old. */
 const STALE_TEMP_MS = 10 * 60_000;
@@ -21,7 +32,9 @@ const STALE_TEMP_MS = 10 * 60_000;
 export class Renditions {
   readonly dir: string;
   private readonly maxBytes: number;
-  private readonly making = new Map<string, Promise<RenditionFile | null>>();
+  private readonly making = new Map<string, Promise<unknown>>();
+  /** Manifests of the pyramids shown lately, so a tile is found without reading one. */
+  private readonly manifests = new Map<string, WrittenPyramid>();
 
   constructor(dir: string, maxBytes: number) {
     this.dir = dir;
@@ -33,59 +46,169 @@ export class Renditions {
    * does), made by `make` writing the file at the path it is given when there
    * is none yet. Concurrent asks for one name share one render.
    */
-  async get(name: string, make: (path: string) => Promise<boolean>): Promise<RenditionFile | null> {
+  get(name: string, make: (path: string) => Promise<boolean>): Promise<RenditionFile | null> {
     const path = join(this.dir, name);
-    const have = sizeOf(path);
+    return this.once(
+      name,
+      () => {
+        const bytes = sizeOf(path);
+        return bytes === null ? null : { path, bytes };
+      },
+      make,
+    );
+  }
+
+  /**
+   * The tile pyramid named `name` (ending in PYRAMID_SUFFIX), made by `make`
+   * writing the folder it is given (whole, its manifest last) when there is
+   * none yet. Concurrent asks share one render.
+   */
+  getPyramid(
+    name: string,
+    make: (dir: string) => Promise<boolean>,
+  ): Promise<RenditionPyramid | null> {
+    const dir = join(this.dir, name);
+    return this.once(
+      name,
+      () => {
+        const pyramid = this.manifest(name);
+        return pyramid && { dir, pyramid };
+      },
+      make,
+    );
+  }
+
+  /**
+   * The file of one tile of a pyramid that exists, by its path inside the
+   * pyramid's folder; null when the pyramid or the tile does not exist.
+   */
+  pyramidFile(name: string, rel: (p: WrittenPyramid) => string | null): RenditionFile | null {
+    const pyramid = this.manifests.get(name) ?? this.manifest(name, false);
+    const inside = pyramid && rel(pyramid);
+    if (!inside) return null;
+    const path = join(this.dir, name, inside);
+    const bytes = sizeOf(path);
+    return bytes === null ? null : { path, bytes };
+  }
+
+  /** What `found` finds, else what `make` then makes; marked as shown now. */
+  private async once<T>(
+    name: string,
+    found: () => T | null,
+    make: (path: string) => Promise<boolean>,
+  ): Promise<T | null> {
+    const have = found();
     if (have !== null) {
-      // Shown now: the last to go when the folder is trimmed.
-      const now = new Date();
-      utimesSync(path, now, now);
-      return { path, bytes: have };
+      this.touch(name);
+      return have;
     }
     const pending = this.making.get(name);
-    if (pending) return pending;
+    if (pending) return pending as Promise<T | null>;
     const made = (async () => {
       mkdirSync(this.dir, { recursive: true });
-      if (!(await make(path))) return null;
-      const bytes = sizeOf(path);
-      if (bytes === null) return null;
-      this.trim(name);
-      return { path, bytes };
+      if (!(await make(join(this.dir, name)))) return null;
+      const result = found();
+      if (result !== null) this.trim(name);
+      return result;
     })().finally(() => this.making.delete(name));
     this.making.set(name, made);
     return made;
   }
 
-  /** Removes the least recently shown renditions until the folder fits its bound. */
-  trim(keep?: string): void {
-    let entries: { name: string; bytes: number; at: number }[];
+  /** Shown now: the last to go when the folder is trimmed. */
+  private touch(name: string): void {
+    const now = new Date();
+    const path = name.endsWith(PYRAMID_SUFFIX)
+      ? join(this.dir, name, PYRAMID_MANIFEST)
+      : join(this.dir, name);
     try {
-      entries = readdirSync(this.dir).flatMap((name) => {
-        try {
-          const st = statSync(join(this.dir, name));
-          return st.isFile() ? [{ name, bytes: st.size, at: st.mtimeMs }] : [];
-        } catch {
-          return [];
+      utimesSync(path, now, now);
+    } catch {
+      // Removed meanwhile: it is made again when next asked for.
+    }
+  }
+
+  /** A pyramid's manifest, read from its folder (and remembered), or null. */
+  private manifest(name: string, remember = true): WrittenPyramid | null {
+    try {
+      const m = JSON.parse(
+        readFileSync(join(this.dir, name, PYRAMID_MANIFEST), 'utf8'),
+      ) as WrittenPyramid;
+      if (remember) {
+        this.manifests.delete(name);
+        this.manifests.set(name, m);
+        while (this.manifests.size > MANIFESTS_KEPT) {
+          const oldest = this.manifests.keys().next().value;
+          if (oldest === undefined) break;
+          this.manifests.delete(oldest);
         }
-      });
+      }
+      return m;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Removes the least recently shown renditions and pyramids until the folder
+   * fits its bound, and temporary files and folders a killed render left.
+   */
+  trim(keep?: string): void {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
     } catch {
       return;
     }
+    const entries = names.flatMap((name) => {
+      const e = this.entry(name);
+      return e ? [e] : [];
+    });
     const now = Date.now();
     let total = 0;
     for (const e of entries) total += e.bytes;
     for (const e of entries.sort((a, b) => a.at - b.at)) {
-      const temp = !e.name.endsWith('.jpg');
-      if (temp ? now - e.at < STALE_TEMP_MS : total <= this.maxBytes || e.name === keep) continue;
+      if (e.temp ? now - e.at < STALE_TEMP_MS : total <= this.maxBytes || e.name === keep) continue;
       try {
-        unlinkSync(join(this.dir, e.name));
+        // A pyramid's manifest goes first: a folder without one is no pyramid.
+        if (e.pyramid) rmSync(join(this.dir, e.name, PYRAMID_MANIFEST), { force: true });
+        this.manifests.delete(e.name);
+        rmSync(join(this.dir, e.name), { recursive: true, force: true });
         total -= e.bytes;
       } catch {
-        // Gone already, or not ours to remove: the next trim tries again.
+        // Not ours to remove: the next trim tries again.
       }
     }
   }
+
+  /** What one name in the folder is, how large, and when it was last shown. */
+  private entry(
+    name: string,
+  ): { name: string; bytes: number; at: number; temp: boolean; pyramid: boolean } | null {
+    try {
+      const st = statSync(join(this.dir, name));
+      if (st.isFile()) {
+        return {
+          name,
+          bytes: st.size,
+          at: st.mtimeMs,
+          temp: !name.endsWith('.jpg'),
+          pyramid: false,
+        };
+      }
+      if (!st.isDirectory()) return null;
+      const m = name.endsWith(PYRAMID_SUFFIX) ? this.manifest(name, false) : null;
+      if (!m) return { name, bytes: 0, at: st.mtimeMs, temp: true, pyramid: false };
+      const at = statSync(join(this.dir, name, PYRAMID_MANIFEST)).mtimeMs;
+      return { name, bytes: m.bytes, at, temp: false, pyramid: true };
+    } catch {
+      return null;
+    }
+  }
 }
+
+/** Pyramid manifests remembered in memory. */
+const MANIFESTS_KEPT = 32;
 
 /** The size of an image's rendition: its own, or the same shape within `maxPixels`. */
 export function renditionSize(

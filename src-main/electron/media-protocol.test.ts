@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { MediaKind } from '../../src-shared/api.ts';
+import { mediaPath, type MediaKind } from '../../src-shared/api.ts';
 import { AppService, type MediaTarget } from '../app/app-service.ts';
 import type { AlbumenCore } from '../core/albumen-core.ts';
 import { openNodeCore } from '../core/compose-node.ts';
@@ -46,7 +46,7 @@ describe('media protocol: well-formed requests', () => {
     expect(r.headers['content-type']).toBe('image/webp');
     expect(r.headers['content-length']).toBe('4');
     expect(r.headers['x-content-type-options']).toBe('nosniff');
-    expect(service.resolveMedia).toHaveBeenCalledWith('thumbnail', 12);
+    expect(service.resolveMedia).toHaveBeenCalledWith('thumbnail', 12, undefined);
   });
 
   it('streams an original', async () => {
@@ -60,10 +60,23 @@ describe('media protocol: well-formed requests', () => {
     const service = fakeService();
     const r = await mediaResponse('albumen-media://cache/12?v=3f2a', service);
     expect(r.status).toBe(200);
-    expect(service.resolveMedia).toHaveBeenCalledWith('cache', 12);
+    expect(service.resolveMedia).toHaveBeenCalledWith('cache', 12, undefined);
     expect(r.headers['cache-control']).toContain('immutable');
     const plain = await mediaResponse('albumen-media://cache/12', service);
     expect(plain.headers['cache-control']).toBe('no-cache');
+  });
+
+  it('asks for a tile of a deep-zoom pyramid by its numbers only', async () => {
+    const service = fakeService();
+    const r = await mediaResponse('albumen-media://tile/12/13-4-0?v=v2-abc', service);
+    expect(r.status).toBe(200);
+    expect(service.resolveMedia).toHaveBeenCalledWith('tile', 12, { level: 13, col: 4, row: 0 });
+    expect(parseMediaUrl(`albumen-media:/${mediaPath('tile', 12, 'v2-abc', '13-4-0')}`)).toEqual({
+      kind: 'tile',
+      imageId: 12,
+      tile: { level: 13, col: 4, row: 0 },
+      version: 'v2-abc',
+    });
   });
 
   it('builds the same URLs the contract does', () => {
@@ -122,6 +135,13 @@ describe('media protocol: hostile and malformed requests', () => {
     ['http', 'http://thumbnail/12'],
     ['scheme prefix only', 'albumen-media:'],
     ['not a URL', ''],
+    ['a tile without its numbers', 'albumen-media://tile/12'],
+    ['a tile with two numbers', 'albumen-media://tile/12/3-4'],
+    ['a tile with leading zeros', 'albumen-media://tile/12/03-4-5'],
+    ['a tile with a negative number', 'albumen-media://tile/12/3--4-5'],
+    ['a tile with a segment after it', 'albumen-media://tile/12/3-4-5/6'],
+    ['a tile named like a file', 'albumen-media://tile/12/3-4-5.jpeg'],
+    ['tile numbers on a thumbnail', 'albumen-media://thumbnail/12/3-4-5'],
     ['an endless URL', `albumen-media://thumbnail/12?v=${'a'.repeat(2000)}`],
   ];
 

@@ -10,6 +10,7 @@ import { MEDIA_SCHEME } from '../../src-shared/api.ts';
 import { parseMediaRequest, type AppService, type MediaTarget } from '../app/app-service.ts';
 import { MEDIA_CSP, isServableMime } from '../app/media-policy.ts';
 import type { MediaKind } from '../../src-shared/api.ts';
+import type { TileNumbers } from '../../src-shared/deep-zoom.ts';
 
 /**
  * The scheme's privileges, registered before the app is ready. Deliberately
@@ -47,6 +48,8 @@ export interface MediaResponse {
 export interface MediaRequest {
   kind: MediaKind;
   imageId: number;
+  /** A tile's numbers, for a tile (`albumen-media://tile/<id>/<level>-<col>-<row>`). */
+  tile?: TileNumbers;
   /** The cache-busting `v` parameter, when present (it selects nothing). */
   version: string | null;
 }
@@ -72,9 +75,9 @@ export function parseMediaUrl(raw: string): MediaRequest | null {
   }
   if (url.protocol !== `${MEDIA_SCHEME}:` || url.username || url.password || url.port) return null;
   if (url.hash) return null;
-  const m = /^\/([^/]*)$/.exec(url.pathname);
+  const m = /^\/([^/]+)(?:\/([^/]+))?$/.exec(url.pathname);
   if (!m?.[1]) return null;
-  const parsed = parseMediaRequest(url.hostname, m[1]);
+  const parsed = parseMediaRequest(url.hostname, m[1], m[2]);
   if (!parsed) return null;
   const keys = [...url.searchParams.keys()];
   if (keys.some((k) => k !== 'v') || keys.length > 1) return null;
@@ -131,7 +134,7 @@ export async function mediaResponse(
   if (!request) return text(400, 'bad media request');
   let target: MediaTarget | null;
   try {
-    target = await service.resolveMedia(request.kind, request.imageId);
+    target = await service.resolveMedia(request.kind, request.imageId, request.tile);
   } catch (err) {
     const code = (err as { code?: unknown } | null)?.code;
     return code === 'ENOENT' || code === 'NOT_FOUND'

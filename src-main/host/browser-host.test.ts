@@ -153,6 +153,12 @@ describe('browser host: media by id only', () => {
     '/media/source/%2Fetc%2Fpasswd',
     '/media/thumbnail',
     '/media/',
+    '/media/tile/1',
+    '/media/tile/1/1-2',
+    '/media/tile/1/01-2-3',
+    '/media/tile/1/1-2-3/4',
+    '/media/tile/1/1-2-3.jpeg',
+    '/media/thumbnail/1/1-2-3',
   ];
   for (const path of hostile) {
     it(`refuses ${path}`, async () => {
@@ -166,6 +172,7 @@ describe('browser host: media by id only', () => {
   it('answers 404 for an unknown id', async () => {
     expect((await get('/media/thumbnail/987654', cookie())).status).toBe(404);
     expect((await get('/media/source/987654', cookie())).status).toBe(404);
+    expect((await get('/media/tile/987654/0-0-0', cookie())).status).toBe(404);
   });
 });
 

@@ -165,10 +165,12 @@ export async function startBrowserHost(o: BrowserHostOptions): Promise<BrowserHo
   async function serveMedia(raw: string, res: ServerResponse): Promise<void> {
     // Parsed from the raw request path: no decoding, so `%2e%2e` or `%2f` never match.
     const path = raw.split('?')[0]!;
-    const m = /^\/media\/([a-z]+)\/([0-9]+)$/.exec(path);
-    const parsed = m ? parseMediaRequest(m[1]!, m[2]!) : null;
+    const m = /^\/media\/([a-z]+)\/([0-9]+)(?:\/([0-9-]+))?$/.exec(path);
+    const parsed = m ? parseMediaRequest(m[1]!, m[2]!, m[3]) : null;
     if (!parsed) return refuseMedia(res, 400, 'Bad media request');
-    const target = await o.service.resolveMedia(parsed.kind, parsed.imageId).catch(() => null);
+    const target = await o.service
+      .resolveMedia(parsed.kind, parsed.imageId, parsed.tile)
+      .catch(() => null);
     if (!target) return refuseMedia(res, 404, 'No such image');
     if (!isServableMime(target.mime)) {
       if (target.kind === 'stream') destroyStream(target.stream);

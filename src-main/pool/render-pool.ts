@@ -183,7 +183,7 @@ function imageKey(request: RenderRequest): string {
     request.input.kind === 'file'
       ? request.input.path
       : `${request.label} (${request.input.data.byteLength} bytes)`;
-  return `${input}\n${request.outputs[0]?.finalPath ?? ''}`;
+  return `${input}\n${request.outputs[0]?.finalPath ?? request.pyramid?.dir ?? ''}`;
 }
 
 /**

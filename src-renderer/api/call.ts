@@ -14,6 +14,7 @@ const WHAT: Partial<Record<CommandName, string>> = {
   listCollections: 'Loading the library',
   listImages: 'Loading images',
   getImage: 'Loading an image',
+  deepZoom: 'Preparing full resolution',
   listJobs: 'Loading jobs',
   failedItems: 'Loading failed files',
   pauseJob: 'Pause',
