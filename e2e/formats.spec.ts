@@ -1,7 +1,8 @@
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { blockImage, meanDifference } from '../src-shared/test-support/images.ts';
 import { AlbumenPage, HostProcess, workDir } from './app.ts';
 
 /**
@@ -36,6 +37,39 @@ test.beforeAll(async () => {
   host = new HostProcess(dir);
   await host.start();
 });
+
+/**
+ * How far what the screen shows (a screenshot crop of 256 x 256 CSS pixels
+ * at the centre of the viewer) is from the source's own pixels at the same
+ * place, given where the picture's top-left corner is on screen. Also the
+ * distance to the source 16 pixels off, which a right answer is far from.
+ */
+async function screenVsSource(
+  page: Page,
+  source: string,
+  picture: { x: number; y: number },
+): Promise<{ here: number; shifted: number }> {
+  const stage = await page.locator('.viewer-stage').boundingBox();
+  if (!stage) throw new Error('no viewer stage');
+  const size = 256;
+  const x = Math.round(stage.x + stage.width / 2 - size / 2);
+  const y = Math.round(stage.y + stage.height / 2 - size / 2);
+  const shot = await page.screenshot({ clip: { x, y, width: size, height: size } });
+  const crop = (dx: number) =>
+    sharp(source)
+      .extract({
+        left: Math.round(x - picture.x) + dx,
+        top: Math.round(y - picture.y),
+        width: size,
+        height: size,
+      })
+      .png()
+      .toBuffer();
+  return {
+    here: await meanDifference(shot, await crop(0)),
+    shifted: await meanDifference(shot, await crop(16)),
+  };
+}
 
 test.afterAll(async () => {
   await host.stop();
@@ -107,17 +141,7 @@ test("a TIFF at 100 % shows its own pixels, not the view image's", async ({ page
   const dir = join(photos, '..', 'scans');
   mkdirSync(dir, { recursive: true });
   // 2600 x 1800: wider than the 1920 view image.
-  const tiff = await sharp({
-    create: {
-      width: 2600,
-      height: 1800,
-      channels: 3,
-      background: '#000',
-      noise: { type: 'gaussian', mean: 128, sigma: 40 },
-    },
-  })
-    .tiff()
-    .toBuffer();
+  const tiff = await blockImage(2600, 1800).tiff().toBuffer();
   writeFileSync(join(dir, 'scan.tiff'), tiff);
   const app = new AlbumenPage(page);
   await app.open(host.url);
@@ -143,5 +167,88 @@ test("a TIFF at 100 % shows its own pixels, not the view image's", async ({ page
       { timeout: 30_000 },
     )
     .toContain(2600);
+  // And what it shows at the centre is the TIFF's own pixels there, as sharp decodes them.
+  const drawn = await page
+    .locator(
+      '[data-testid="viewer-img"]:not(.hidden), [data-testid="viewer-img-next"]:not(.hidden)',
+    )
+    .last()
+    .boundingBox();
+  if (!drawn) throw new Error('no picture drawn');
+  expect(drawn.width).toBe(2600);
+  const seen = await screenVsSource(page, join(dir, 'scan.tiff'), drawn);
+  expect(seen.here).toBeLessThan(6);
+  expect(seen.shifted).toBeGreaterThan(30);
   await page.screenshot({ path: info.outputPath('tiff-1to1.png') });
+});
+
+test('a 72-megapixel image shows its own pixels at 1:1 from tiles, and pans', async ({
+  page,
+}, info) => {
+  const dir = join(photos, '..', 'panoramas');
+  mkdirSync(dir, { recursive: true });
+  const source = join(dir, 'pano.jpg');
+  // 12000 x 6000: past one full-size rendition, so shown from a tile pyramid.
+  await blockImage(12_000, 6_000).jpeg({ quality: 95 }).toFile(source);
+  const tileRequests: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/media/tile/')) tileRequests.push(r.url());
+  });
+  const app = new AlbumenPage(page);
+  await app.open(host.url);
+  await app.openJobs();
+  await app.importPath(dir);
+  await app.collection('panoramas').click();
+  await expect(page.getByAltText('pano.jpg', { exact: true })).toBeVisible({ timeout: 60_000 });
+  await app.thumbs().first().dblclick();
+  const viewer = page.getByTestId('viewer');
+  await expect(viewer.getByTestId('viewer-name')).toHaveText('pano.jpg');
+  await page.keyboard.press('1');
+  await expect(viewer.getByTestId('zoom-level')).toHaveText('100%');
+
+  const layer = viewer.getByTestId('viewer-tiles');
+  /** Waits until every tile on screen has loaded; returns where the picture's corner is. */
+  const settled = async () => {
+    await expect(layer).toHaveAttribute('data-level', '14', { timeout: 60_000 });
+    await expect
+      .poll(
+        () =>
+          layer.evaluate((el) => {
+            const imgs = [...el.querySelectorAll('img')];
+            return imgs.length > 0 && imgs.every((i) => i.complete && i.naturalWidth > 0);
+          }),
+        { timeout: 30_000 },
+      )
+      .toBe(true);
+    const box = await layer.boundingBox();
+    if (!box) throw new Error('no tile layer');
+    expect(box.width).toBe(12_000);
+    return box;
+  };
+  let corner = await settled();
+  let seen = await screenVsSource(page, source, corner);
+  expect(seen.here).toBeLessThan(6);
+  expect(seen.shifted).toBeGreaterThan(30);
+  await page.screenshot({ path: info.outputPath('tiles-1to1.png') });
+  // Only the tiles around the view were fetched, not the level's 288.
+  const first = tileRequests.length;
+  expect(first).toBeGreaterThan(4);
+  expect(first).toBeLessThan(60);
+
+  // Drag the picture up and left: new tiles come in, and they are right too.
+  const stage = await page.locator('.viewer-stage').boundingBox();
+  if (!stage) throw new Error('no viewer stage');
+  const cx = stage.x + stage.width / 2;
+  const cy = stage.y + stage.height / 2;
+  await page.mouse.move(cx, cy);
+  await page.mouse.down();
+  await page.mouse.move(cx - 900, cy - 500, { steps: 8 });
+  await page.mouse.up();
+  await expect.poll(async () => (await layer.boundingBox())?.x).toBeLessThan(corner.x - 800);
+  corner = await settled();
+  seen = await screenVsSource(page, source, corner);
+  expect(seen.here).toBeLessThan(6);
+  expect(seen.shifted).toBeGreaterThan(30);
+  expect(tileRequests.length).toBeGreaterThan(first);
+  await page.screenshot({ path: info.outputPath('tiles-panned.png') });
 });

@@ -17,3 +17,8 @@ export function outputUrl(image: GridImage, variant: Variant, tag: string): stri
 export function mediaUrl(kind: MediaKind, imageId: number): string {
   return getBridge().mediaUrl(kind, imageId);
 }
+
+/** The URL of one tile of an image's deep-zoom pyramid, versioned by the pyramid's key. */
+export function tileUrl(imageId: number, key: string, ref: string): string {
+  return getBridge().mediaUrl('tile', imageId, key, ref);
+}

@@ -13,6 +13,9 @@ import {
   MinusIcon,
   PlusIcon,
 } from '../app/icons.tsx';
+import type { DeepZoomView } from '../../src-shared/api.ts';
+import { DEEP_ZOOM_MIN_PIXELS } from '../../src-shared/deep-zoom.ts';
+import { callRaw } from '../api/call.ts';
 import { formatCount } from '../jobs/format.ts';
 import { ensureRange } from '../library/library-actions.ts';
 import { outputUrl, mediaUrl } from '../library/media.ts';
@@ -32,8 +35,41 @@ import {
   type Size,
   type ZoomState,
 } from './zoom.ts';
+import { TileLayer } from './TileLayer.tsx';
 
 type LoadState = 'loading' | 'loaded' | 'error';
+
+/** An image's deep-zoom pyramid, as far as the viewer knows it. */
+type Pyramid =
+  | { imageId: number; state: 'loading' }
+  | { imageId: number; state: 'ready'; view: DeepZoomView }
+  | { imageId: number; state: 'error'; message: string };
+
+/**
+ * The pyramid of the image shown, asked for once `wanted` (the core makes it
+ * on the first ask, in seconds for a 100-megapixel image); null before.
+ */
+function usePyramid(imageId: number | undefined, wanted: boolean): Pyramid | null {
+  const [pyramid, setPyramid] = useState<Pyramid | null>(null);
+  let current = pyramid?.imageId === imageId ? pyramid : null;
+  if (wanted && imageId !== undefined && current === null) {
+    // Adjusted while rendering, as React recommends: the ask starts below.
+    current = { imageId, state: 'loading' };
+    setPyramid(current);
+  }
+  const loading = current?.state === 'loading' ? current.imageId : null;
+  useEffect(() => {
+    if (loading === null) return;
+    void callRaw('deepZoom', { imageId: loading }).then((r) => {
+      const next: Pyramid = r.ok
+        ? { imageId: loading, state: 'ready', view: r.value }
+        : { imageId: loading, state: 'error', message: r.error.message };
+      // Kept only while that image is still the one shown.
+      setPyramid((p) => (p?.imageId === loading ? next : p));
+    });
+  }, [loading]);
+  return current;
+}
 
 /**
  * Loads the neighbours' view images ahead, so ←/→ feel instant. Originals are
@@ -123,15 +159,26 @@ export function Viewer() {
   });
 
   const scale = size ? currentScale(zoom, size, view) : 1;
+  // Past the cache image's own resolution, the original shows the detail.
+  const beyondCache =
+    cacheWidth !== null && size !== null && scale * size.width > cacheWidth * 1.05;
+  // A very large image shows its real pixels from tiles, never as one picture.
+  const deep =
+    !!image?.width &&
+    !!image.height &&
+    image.animated !== true &&
+    image.width * image.height > DEEP_ZOOM_MIN_PIXELS;
+  const pyramid = usePyramid(imageId, deep && (!cacheUrl || cacheState === 'error' || beyondCache));
+  const tiles = pyramid?.state === 'ready' ? pyramid.view : null;
   const needSource =
-    !cacheUrl ||
-    // An animation plays from its source (a GIF or WebP, which the browser shows).
-    image?.animated === true ||
-    cacheState === 'error' ||
-    // Once the original is in, it stays.
-    sourceState === 'loaded' ||
-    // Past the cache image's own resolution, the original shows the detail.
-    (cacheWidth !== null && size !== null && scale * size.width > cacheWidth * 1.05);
+    !deep &&
+    (!cacheUrl ||
+      // An animation plays from its source (a GIF or WebP, which the browser shows).
+      image?.animated === true ||
+      cacheState === 'error' ||
+      // Once the original is in, it stays.
+      sourceState === 'loaded' ||
+      beyondCache);
 
   const close = useCallback(() => useAppStore.getState().closeViewer(), []);
   const go = useCallback(
@@ -251,8 +298,10 @@ export function Viewer() {
     cacheUrl !== null && cacheState !== 'error' && !(needSource && sourceState === 'loaded');
   const showSource = needSource && sourceUrl !== null && sourceState !== 'error';
   const anyLoaded =
-    (showCache && cacheState === 'loaded') || (showSource && sourceState === 'loaded');
-  const failed = !showCache && !showSource;
+    (showCache && cacheState === 'loaded') ||
+    (showSource && sourceState === 'loaded') ||
+    tiles !== null;
+  const failed = !showCache && !showSource && tiles === null && pyramid?.state !== 'loading';
   const onLoaded = (img: HTMLImageElement) =>
     setNatural((n) => n ?? { width: img.naturalWidth, height: img.naturalHeight });
   const dims = image?.width && image.height ? `${image.width} × ${image.height}` : null;
@@ -368,6 +417,19 @@ export function Viewer() {
             onError={() => setSourceState('error')}
           />
         )}
+        {tiles && drawn && image && (
+          <TileLayer imageId={image.id} pyramid={tiles} drawn={drawn} offset={offset} view={view} />
+        )}
+        {pyramid?.state === 'loading' && (
+          <div className="viewer-source-note" data-testid="viewer-tiles-note">
+            Preparing full resolution…
+          </div>
+        )}
+        {pyramid?.state === 'error' && (
+          <div className="viewer-source-note" data-testid="viewer-tiles-note">
+            Full resolution unavailable: {pyramid.message}
+          </div>
+        )}
         {image && !anyLoaded && !failed && (
           <div className="viewer-status">
             <div className="spinner" />
@@ -383,7 +445,9 @@ export function Viewer() {
             {failure && <code>{failure.code}</code>}
             <span>
               {failure?.message ??
-                'This image could not be shown: neither its view image nor the original loaded.'}
+                (pyramid?.state === 'error'
+                  ? `This image could not be shown: ${pyramid.message}`
+                  : 'This image could not be shown: neither its view image nor the original loaded.')}
             </span>
           </div>
         )}
