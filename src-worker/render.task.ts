@@ -39,12 +39,7 @@ import { decodeJxl, isJxl } from './jxl-decode.ts';
 import { readPhotoMeta } from './photo-meta.ts';
 import { eachRawPreview, type RawPreview } from './raw-preview.ts';
 import { pyramidMaxLevel } from '../src-shared/deep-zoom.ts';
-import {
-  CONTENT_HASH,
-  NO_META,
-  PYRAMID_MANIFEST,
-  tempPathFor,
-} from '../src-shared/render-task.ts';
+import { CONTENT_HASH, NO_META, PYRAMID_MANIFEST, tempPathFor } from '../src-shared/render-task.ts';
 import type {
   PhotoMeta,
   PyramidSpec,
