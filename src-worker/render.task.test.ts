@@ -731,7 +731,19 @@ describe('render failures', () => {
       Buffer.alloc(64),
     ]);
     expect(await unsupported('IMG_0002.HEIC', heic)).toMatch(/^CORRUPT: HEIC: /);
-    // A minimal 1 × 1 24-bit BMP: a real one, which libvips here cannot read.
+    // A Photoshop header: a format with no decoder here, named.
+    const psd = Buffer.alloc(64);
+    psd.write('8BPS', 0, 'latin1');
+    psd.writeUInt16BE(1, 4);
+    psd.writeUInt16BE(3, 12);
+    psd.writeUInt32BE(10, 14);
+    psd.writeUInt32BE(10, 18);
+    psd.writeUInt16BE(8, 22);
+    psd.writeUInt16BE(3, 24);
+    expect(await unsupported('layers.psd', psd)).toBe(
+      'UNSUPPORTED: Photoshop (PSD): no decoder for this format here',
+    );
+    // A minimal 1 × 1 24-bit BMP, which libvips here cannot read: decoded by our own reader.
     const bmp = Buffer.alloc(58);
     bmp.write('BM', 0, 'latin1');
     bmp.writeUInt32LE(58, 2);
@@ -741,9 +753,7 @@ describe('render failures', () => {
     bmp.writeInt32LE(1, 22);
     bmp.writeUInt16LE(1, 26);
     bmp.writeUInt16LE(24, 28);
-    expect(await unsupported('scan.bmp', bmp)).toBe(
-      'UNSUPPORTED: BMP: no decoder for this format here',
-    );
+    expect(await unsupported('scan.bmp', bmp)).toBe('rendered');
     expect(await unsupported('notes.jpg', 'some notes\n')).toBe(
       'UNSUPPORTED: not a JPEG image (as its name says), nor one in a supported format',
     );

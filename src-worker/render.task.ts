@@ -34,6 +34,7 @@ import {
 } from '../src-shared/formats.ts';
 import { estimateJpegQuality } from '../src-shared/jpeg-quality.ts';
 import { heifColour, iccOf, pngWithProfile } from './heif-colour.ts';
+import { decodeBmp, decodeIco, isBmp, isIco, type Embedded, type Rgba } from './bmp-decode.ts';
 import { decodeHeif } from './heif-decode.ts';
 import { decodeJxl, isJxl } from './jxl-decode.ts';
 import { readPhotoMeta } from './photo-meta.ts';
@@ -122,6 +123,8 @@ export default async function render(req: RenderRequest): Promise<RenderResult> 
     }
     if (isHevcHeif(head.bytes)) return await renderHeic(req);
     if (isJxl(head.bytes)) return await renderJxl(req);
+    if (isBmp(head.bytes)) return await renderBitmap(req, 'bmp', decodeBmp);
+    if (isIco(head.bytes)) return await renderBitmap(req, 'ico', decodeIco);
 
     const source = sharp(req.input.kind === 'file' ? req.input.path : req.input.data, {
       limitInputPixels: req.maxPixels,
@@ -271,6 +274,44 @@ async function renderHeic(req: RenderRequest): Promise<RenderResult> {
     meta: await readPhotoMeta(bytes),
   };
   return finish(source, req, info, undefined, !opaque);
+}
+
+/**
+ * A BMP or an ICO/CUR, decoded here (see bmp-decode.ts) into pixels, or into
+ * the PNG or JPEG it holds, which sharp decodes.
+ */
+async function renderBitmap(
+  req: RenderRequest,
+  format: 'bmp' | 'ico',
+  decode: (bytes: Uint8Array, maxPixels: number) => Rgba | Embedded | Failure,
+): Promise<RenderResult> {
+  const bytes = req.input.kind === 'file' ? await readFile(req.input.path) : req.input.data;
+  const decoded = decode(bytes, req.maxPixels);
+  if ('code' in decoded) return { ok: false, ...decoded };
+  let source: Sharp;
+  let size: { width: number; height: number };
+  let alpha: boolean;
+  if ('embedded' in decoded) {
+    source = sharp(decoded.embedded, { limitInputPixels: req.maxPixels, failOn: 'error' });
+    const meta = await source.metadata();
+    size = { width: meta.autoOrient.width, height: meta.autoOrient.height };
+    alpha = meta.hasAlpha;
+  } else {
+    const { data, width, height } = decoded;
+    source = sharp(data, { raw: { width, height, channels: 4 } });
+    if (!decoded.alpha) source = source.removeAlpha();
+    size = { width, height };
+    alpha = decoded.alpha;
+  }
+  const info: SourceInfo = {
+    format,
+    ...size,
+    orientation: 1,
+    quality: null,
+    contentHash: null,
+    meta: NO_META,
+  };
+  return finish(source.timeout({ seconds: req.timeoutSeconds }), req, info, undefined, alpha);
 }
 
 /** True when every alpha value of RGBA pixels is 255. */

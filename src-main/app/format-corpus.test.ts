@@ -6,7 +6,7 @@
  * when the decoder can read it; and what getImage says of the date taken, the
  * camera and the lens is what ExifTool reports for the same file.
  */
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExifTool } from 'exiftool-vendored';
 import sharp from 'sharp';
@@ -53,10 +53,16 @@ async function deepFrameJpeg(appBytes: number): Promise<Buffer> {
   return Buffer.concat([jpeg.subarray(0, 2), ...segments, jpeg.subarray(2)]);
 }
 
+/** A BMP or ICO ImageMagick made (src-worker/test-fixtures/bitmaps/make.sh). */
+function bitmapFixture(name: string): Buffer {
+  return readFileSync(join(import.meta.dirname, '../../src-worker/test-fixtures/bitmaps', name));
+}
+
 /** A 24-bit BMP (BITMAPINFOHEADER, bottom-up rows). */
 function bmp(width: number, height: number): Buffer {
   const row = Math.ceil((width * 3) / 4) * 4;
   const b = Buffer.alloc(54 + row * height, 0x80);
+  b.fill(0, 0, 54);
   b.write('BM', 0, 'latin1');
   b.writeUInt32LE(b.length, 2);
   b.writeUInt32LE(54, 10);
@@ -220,9 +226,11 @@ describe('the format corpus', () => {
       code: 'UNSUPPORTED',
       message: /^DNG: no embedded JPEG preview/,
     });
-    // Formats without a decoder here: listed, with the format named.
-    add('icon.bmp', bmp(40, 30), { code: 'UNSUPPORTED', message: /BMP/ });
-    add('favicon.ico', await ico(32), { code: 'UNSUPPORTED', message: /ICO/ });
+    // Windows bitmaps and icons, by hand and by ImageMagick.
+    add('icon.bmp', bmp(40, 30), { ok: true, width: 40, height: 30 });
+    add('palette-rle.bmp', bitmapFixture('rle8.bmp'), { ok: true, width: 37, height: 23 });
+    add('favicon.ico', await ico(32), { ok: true, width: 32, height: 32 });
+    add('sizes.ico', bitmapFixture('multi.ico'), { ok: true, width: 48, height: 48 });
     // JPEG XL, from libjxl's cjxl.
     add('image.jxl', '', upright);
     // A 200-megapixel panorama, within the default limit (268 MP).
