@@ -118,6 +118,50 @@ test('a HEIC has a thumbnail; an animated GIF is badged and plays in the viewer'
   await page.screenshot({ path: info.outputPath('viewer-animation.png') });
 });
 
+/**
+ * A GIF built to exhaust memory when played: a 1000 x 1000 canvas and 1001
+ * frames of one pixel each (a billion pixels once drawn), a few kB on disk.
+ */
+function gifBomb(frames: number): Buffer {
+  const parts = [
+    Buffer.from('GIF89a', 'latin1'),
+    // Screen 1000 x 1000, a global table of two colours (black, white).
+    Buffer.from([0xe8, 0x03, 0xe8, 0x03, 0x80, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff]),
+    Buffer.from([0x21, 0xff, 0x0b, ...Buffer.from('NETSCAPE2.0'), 3, 1, 0, 0, 0]),
+  ];
+  for (let i = 0; i < frames; i++) {
+    parts.push(
+      Buffer.from([0x21, 0xf9, 0x04, 0, 10, 0, 0, 0]),
+      // A 1 x 1 frame at (i mod 1000, 0): LZW of one pixel of colour 1.
+      Buffer.from([0x2c, (i % 1000) & 0xff, (i % 1000) >> 8, 0, 0, 1, 0, 1, 0, 0]),
+      Buffer.from([2, 2, 0x4c, 0x01, 0]),
+    );
+  }
+  parts.push(Buffer.from([0x3b]));
+  return Buffer.concat(parts);
+}
+
+test('an animation too large to play is shown still, saying why', async ({ page }) => {
+  const dir = join(photos, '..', 'bombs');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'bomb.gif'), gifBomb(1001));
+  const app = new AlbumenPage(page);
+  await app.open(host.url);
+  await app.openJobs();
+  await app.importPath(dir);
+  await app.collection('bombs').click();
+  await expect(page.getByAltText('bomb.gif', { exact: true })).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByTestId('thumb-animated')).toHaveCount(1);
+  await app.thumbs().first().dblclick();
+  const viewer = page.getByTestId('viewer');
+  await expect(viewer.getByTestId('viewer-still-note')).toHaveText(
+    'Shown still: 1,001 frames of 1000 × 1000 are too many to play',
+  );
+  // The still view image, never the GIF itself.
+  await expect(viewer.getByTestId('viewer-img')).toHaveAttribute('src', /\/cache\//);
+  await expect(viewer.getByTestId('viewer-img-next')).toHaveCount(0);
+});
+
 test('a thumbnail is never stretched past its pixels on a 2x screen', async ({ browser }, info) => {
   const context = await browser.newContext({ deviceScaleFactor: 2 });
   const page = await context.newPage();

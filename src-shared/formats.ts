@@ -105,6 +105,22 @@ export function isRawFormat(format: string): boolean {
 /** Formats that can hold an animation (which the browser plays as it is). */
 const ANIMATION_FORMATS: ReadonlySet<string> = new Set(['gif', 'webp']);
 
+/**
+ * Most pixels of all frames together that the viewer plays: past it (a GIF
+ * of thousands of large frames, built to exhaust memory) it shows the first
+ * frame, still, and says why.
+ */
+export const PLAY_MAX_PIXELS = 1_000_000_000;
+
+/** True when an animation of `pages` frames of width × height is small enough to play. */
+export function isPlayable(
+  width: number | null,
+  height: number | null,
+  pages: number | null,
+): boolean {
+  return (width ?? 0) * (height ?? 0) * (pages ?? 1) <= PLAY_MAX_PIXELS;
+}
+
 /** True for an animated image: a GIF or WebP of more than one frame. */
 export function isAnimation(format: string | null, pages: number | null): boolean {
   return !!format && ANIMATION_FORMATS.has(format) && (pages ?? 1) > 1;

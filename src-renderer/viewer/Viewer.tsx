@@ -15,6 +15,7 @@ import {
 } from '../app/icons.tsx';
 import type { DeepZoomView } from '../../src-shared/api.ts';
 import { DEEP_ZOOM_MIN_PIXELS } from '../../src-shared/deep-zoom.ts';
+import { isPlayable } from '../../src-shared/formats.ts';
 import { callRaw } from '../api/call.ts';
 import { formatCount } from '../jobs/format.ts';
 import { ensureRange } from '../library/library-actions.ts';
@@ -159,6 +160,7 @@ export function Viewer() {
   });
 
   const scale = size ? currentScale(zoom, size, view) : 1;
+  const playable = !image || isPlayable(image.width, image.height, image.pages);
   // Past the cache image's own resolution, the original shows the detail.
   const beyondCache =
     cacheWidth !== null && size !== null && scale * size.width > cacheWidth * 1.05;
@@ -173,8 +175,9 @@ export function Viewer() {
   const needSource =
     !deep &&
     (!cacheUrl ||
-      // An animation plays from its source (a GIF or WebP, which the browser shows).
-      image?.animated === true ||
+      // An animation plays from its source (a GIF or WebP, which the browser
+      // shows), unless its frames together are a memory bomb.
+      (image?.animated === true && playable) ||
       cacheState === 'error' ||
       // Once the original is in, it stays.
       sourceState === 'loaded' ||
@@ -449,6 +452,12 @@ export function Viewer() {
                   ? `This image could not be shown: ${pyramid.message}`
                   : 'This image could not be shown: neither its view image nor the original loaded.')}
             </span>
+          </div>
+        )}
+        {image?.animated && !playable && (
+          <div className="viewer-source-note" data-testid="viewer-still-note">
+            Shown still: {formatCount(image.pages ?? 0)} frames of {image.width} × {image.height}{' '}
+            are too many to play
           </div>
         )}
         {image && !cacheUrl && sourceState === 'loaded' && (
