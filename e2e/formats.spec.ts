@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { blockImage, meanDifference } from '../src-shared/test-support/images.ts';
@@ -295,4 +295,18 @@ test('a 72-megapixel image shows its own pixels at 1:1 from tiles, and pans', as
   expect(seen.shifted).toBeGreaterThan(30);
   expect(tileRequests.length).toBeGreaterThan(first);
   await page.screenshot({ path: info.outputPath('tiles-panned.png') });
+
+  // The renditions folder is emptied under the viewer (a cleanup, a full
+  // disk): the next tiles fail, the viewer asks again, the pyramid is made
+  // anew and the tiles come back, right.
+  rmSync(join(host.dataDir, 'renditions'), { recursive: true, force: true });
+  await page.waitForTimeout(5200); // past the viewer's pace for asking again
+  await page.mouse.move(cx, cy);
+  await page.mouse.down();
+  await page.mouse.move(cx + 1400, cy + 900, { steps: 8 });
+  await page.mouse.up();
+  corner = await settled();
+  seen = await screenVsSource(page, source, corner);
+  expect(seen.here).toBeLessThan(6);
+  expect(seen.shifted).toBeGreaterThan(30);
 });

@@ -22,7 +22,11 @@ export interface PyramidInfo {
   height: number;
   tileSize: number;
   maxLevel: number;
-  /** Tiles are JPEG, or WebP for an image with transparency. */
+  /**
+   * The tiles' format: JPEG (an image with transparency is drawn over the
+   * checkerboard, as in its view image). WebP is read too, for pyramids a
+   * later version may write.
+   */
   format: 'jpeg' | 'webp';
 }
 

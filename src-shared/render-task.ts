@@ -48,6 +48,29 @@ export interface WrittenPyramid extends PyramidInfo {
 /** The file in a pyramid's folder that describes it (a WrittenPyramid, as JSON). */
 export const PYRAMID_MANIFEST = 'pyramid.json';
 
+/** A pyramid's manifest, read back; null for anything torn, empty or not one. */
+export function parsePyramid(text: string): WrittenPyramid | null {
+  let m: Partial<Record<keyof WrittenPyramid, unknown>>;
+  try {
+    m = JSON.parse(text) as typeof m;
+  } catch {
+    return null;
+  }
+  const whole = (n: unknown) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+  const ok =
+    typeof m === 'object' &&
+    m !== null &&
+    [m.width, m.height, m.tileSize, m.maxLevel, m.bytes, m.tiles].every(whole) &&
+    (m.format === 'jpeg' || m.format === 'webp');
+  return ok ? (m as WrittenPyramid) : null;
+}
+
+/** What a file takes on disk: its blocks where the system says, else its size in 4 KiB blocks. */
+export function diskBytes(st: { size: number; blocks?: number }): number {
+  const blocks = st.blocks ? st.blocks * 512 : 0;
+  return Math.max(blocks, Math.ceil(st.size / 4096) * 4096);
+}
+
 /** What a photo's EXIF and XMP say; null where a field is absent or not believable. */
 export interface PhotoMeta {
   /** When it was taken, ms since the epoch (DateTimeOriginal, else CreateDate). */

@@ -543,18 +543,48 @@ describe('render: deep-zoom pyramid', () => {
     expect(await meanDifference(await assemble(folder, info, 11), mirrored)).toBeGreaterThan(40);
   });
 
-  it('writes a transparent image as WebP tiles, a HEIC from its own decoder too', async () => {
-    const png = await noise(600, 300, 4).png().toBuffer();
+  it('writes a transparent image over the checkerboard, a HEIC from its own decoder too', async () => {
+    // Left half clear, right half opaque red.
+    const px = Buffer.alloc(600 * 300 * 4);
+    for (let i = 0; i < 600 * 300; i++) {
+      if (i % 600 >= 300) px.set([255, 0, 0, 255], i * 4);
+    }
+    const png = await sharp(px, { raw: { width: 600, height: 300, channels: 4 } })
+      .png()
+      .toBuffer();
     const { req, out } = request(file('alpha.png', png), {});
     const result = expectOk(
       await render({
         ...req,
-        pyramid: { dir: join(out, 'a.tiles'), tileSize: 256, quality: 80 },
+        pyramid: { dir: join(out, 'a.tiles'), tileSize: 256, quality: 95 },
       }),
     );
-    expect(result.pyramid).toMatchObject({ width: 600, height: 300, format: 'webp' });
-    const tile = await sharp(join(out, 'a.tiles', tileRelPath(10, 2, 1, 'webp'))).metadata();
-    expect(tile).toMatchObject({ width: 600 - 512, height: 300 - 256, hasAlpha: true });
+    expect(result.pyramid).toMatchObject({ width: 600, height: 300, format: 'jpeg' });
+    const edge = join(out, 'a.tiles', tileRelPath(10, 2, 1, 'jpeg'));
+    expect(await sharp(edge).metadata()).toMatchObject({
+      width: 600 - 512,
+      height: 300 - 256,
+      hasAlpha: false,
+    });
+    // Opaque tiles: the checkerboard where the image is clear, the image elsewhere.
+    const { data } = await sharp(join(out, 'a.tiles', tileRelPath(10, 0, 0, 'jpeg')))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const at = (x: number, y: number) => [
+      ...data.subarray((y * 256 + x) * 3, (y * 256 + x) * 3 + 3),
+    ];
+    const near = (got: number[], want: number[]) =>
+      got.every((v, i) => Math.abs(v - (want[i] ?? 0)) < 12);
+    expect(near(at(3, 3), [255, 255, 255]), String(at(3, 3))).toBe(true);
+    expect(near(at(CHECKER_CELL + 3, 3), [0xd9, 0xd9, 0xd9]), String(at(11, 3))).toBe(true);
+    expect(near(at(250, 100), [0xd9, 0xd9, 0xd9]) || near(at(250, 100), [255, 255, 255])).toBe(
+      true,
+    );
+    const red = await sharp(join(out, 'a.tiles', tileRelPath(10, 1, 0, 'jpeg')))
+      .extract({ left: 100, top: 100, width: 1, height: 1 })
+      .raw()
+      .toBuffer();
+    expect(near([...red], [255, 0, 0])).toBe(true);
 
     const heic = readFileSync(join(import.meta.dirname, 'test-fixtures/quadrants.heic'));
     const h = request(file('q.heic', heic), {});
@@ -565,6 +595,21 @@ describe('render: deep-zoom pyramid', () => {
       }),
     );
     expect(made.pyramid).toMatchObject({ format: 'jpeg', maxLevel: 7 });
+  });
+
+  it('replaces a folder of that name that is no whole pyramid (a removal cut short)', async () => {
+    const { req, out } = request(file('again.png', await noise(300, 200).png().toBuffer()), {});
+    const folder = join(out, 'p.tiles');
+    mkdirSync(join(folder, 'tiles_files', '9'), { recursive: true });
+    writeFileSync(join(folder, 'tiles_files', '9', 'left-over.jpeg'), 'x');
+    writeFileSync(join(folder, PYRAMID_MANIFEST), ''); // torn
+    const r = expectOk(
+      await render({ ...req, pyramid: { dir: folder, tileSize: 256, quality: 80 } }),
+    );
+    expect(r.pyramid).toMatchObject({ width: 300, height: 200 });
+    expect(JSON.parse(readFileSync(join(folder, PYRAMID_MANIFEST), 'utf8'))).toEqual(r.pyramid);
+    expect(listFiles(join(folder, 'tiles_files', '9'))).not.toContain('left-over.jpeg');
+    expect(readdirSync(out)).toEqual(['p.tiles']);
   });
 
   it('leaves no folder behind when the pyramid cannot be made', async () => {

@@ -40,7 +40,14 @@ import { decodeJxl, isJxl } from './jxl-decode.ts';
 import { readPhotoMeta } from './photo-meta.ts';
 import { eachRawPreview, type RawPreview } from './raw-preview.ts';
 import { pyramidMaxLevel } from '../src-shared/deep-zoom.ts';
-import { CONTENT_HASH, NO_META, PYRAMID_MANIFEST, tempPathFor } from '../src-shared/render-task.ts';
+import {
+  CONTENT_HASH,
+  diskBytes,
+  NO_META,
+  parsePyramid,
+  PYRAMID_MANIFEST,
+  tempPathFor,
+} from '../src-shared/render-task.ts';
 import type {
   PhotoMeta,
   PyramidSpec,
@@ -746,9 +753,12 @@ async function writeAll(encoded: EncodedOutput[]): Promise<WrittenOutput[]> {
 /**
  * Writes the image's deep-zoom pyramid (see deep-zoom.ts) to a temporary
  * folder, its manifest last, and renames the folder into place: a pyramid
- * folder either is whole or does not exist. libvips makes it in one pass
- * over the decoded rows, in strips, so a 200-megapixel image needs a few
- * hundred MB rather than its whole decode.
+ * folder either is whole or does not exist; a folder of that name that is
+ * no whole pyramid (a removal cut short) is replaced. libvips makes it in one
+ * pass over the decoded rows, in strips, so an upright 200-megapixel image
+ * needs about 270 MB rather than its whole decode; one its EXIF turns by 90°
+ * or flips needs the whole decode in memory (about 1 GB for 16000 × 16000,
+ * measured), as libvips cannot turn a stream of rows.
  */
 async function writePyramid(
   source: Sharp,
@@ -759,13 +769,16 @@ async function writePyramid(
   await mkdir(dirname(spec.dir), { recursive: true });
   await mkdir(temp);
   try {
-    const format = alpha ? 'webp' : 'jpeg';
     let image = source.toColourspace('srgb');
-    if (!alpha) image = image.removeAlpha();
-    image =
-      format === 'webp'
-        ? image.webp({ quality: spec.quality })
-        : image.jpeg({ quality: spec.quality, mozjpeg: false });
+    if (alpha) {
+      // Over the checkerboard, as in the view image: a tile drawn over that
+      // image must hide it, not add its own transparency to it.
+      const tile = checkerTile(CHECKER_PERIOD, CHECKER_PERIOD);
+      image = image.composite([
+        { input: tile.data, raw: tile.raw, tile: true, gravity: 'northwest', blend: 'dest-over' },
+      ]);
+    }
+    image = image.removeAlpha().jpeg({ quality: spec.quality, mozjpeg: false });
     const info = await image
       .tile({ size: spec.tileSize, overlap: 0, layout: 'dz', container: 'fs' })
       .toFile(join(temp, 'tiles.dz'));
@@ -779,7 +792,7 @@ async function writePyramid(
       height: info.height,
       tileSize: spec.tileSize,
       maxLevel: pyramidMaxLevel(info.width, info.height),
-      format,
+      format: 'jpeg',
       bytes,
       tiles: files,
     };
@@ -787,10 +800,16 @@ async function writePyramid(
     try {
       await rename(temp, spec.dir);
     } catch (err) {
-      // Made at the same time by another worker: theirs is as good.
-      const there = await readFile(join(spec.dir, PYRAMID_MANIFEST)).catch(() => null);
-      if (!there) throw err;
-      await rm(temp, { recursive: true, force: true });
+      const there = await readFile(join(spec.dir, PYRAMID_MANIFEST), 'utf8').catch(() => '');
+      if (parsePyramid(there)) {
+        // Made at the same time by another worker: theirs is as good.
+        await rm(temp, { recursive: true, force: true });
+      } else {
+        // What is there is no whole pyramid (a removal cut short): replaced.
+        if (!(await stat(spec.dir).catch(() => null))) throw err;
+        await rm(spec.dir, { recursive: true, force: true });
+        await rename(temp, spec.dir);
+      }
     }
     crash('after-rename');
     return pyramid;
@@ -800,13 +819,13 @@ async function writePyramid(
   }
 }
 
-/** Bytes and files under a folder. */
+/** Disk bytes and files under a folder. */
 async function treeSize(dir: string): Promise<{ bytes: number; files: number }> {
   let bytes = 0;
   let files = 0;
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
     if (!entry.isFile()) continue;
-    bytes += (await stat(join(entry.parentPath, entry.name))).size;
+    bytes += diskBytes(await stat(join(entry.parentPath, entry.name)));
     files++;
   }
   return { bytes, files };

@@ -56,6 +56,12 @@ describe('AppService.call: every command, typed, on a real core', () => {
     imageId = images.ok ? images.value.items[0]!.id : 0;
     const image = await call('getImage', { imageId });
     expect(image.ok && image.value.has).toEqual({ thumbnail: true, cache: true });
+    const zoom = await call('deepZoom', { imageId });
+    expect(zoom.ok && zoom.value.format).toBe('jpeg');
+    expect(await call('deepZoom', { imageId: 987_654 })).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_FOUND' },
+    });
     const jobs = await call('listJobs', { offset: 0, limit: 10 });
     expect(jobs.ok && jobs.value[0]!.status).toBe('completed');
     const failed = await call('failedItems', { jobId, offset: 0, limit: 10 });

@@ -401,10 +401,12 @@ export class AppService {
     kind: MediaKind,
     imageId: number,
     tile?: TileNumbers,
+    version?: string | null,
   ): Promise<MediaTarget | null> {
     if (kind === 'tile') {
-      // Only a tile of a pyramid our decoder made, found by its numbers.
-      const file = tile && this.core.tileFile(imageId, tile);
+      // Only a tile of a pyramid our decoder made, found by its numbers and
+      // the pyramid's key (the URL's version): never another version's tile.
+      const file = tile && this.core.tileFile(imageId, tile, version ?? undefined);
       return file
         ? { kind: 'file', path: file.path, size: file.bytes, mime: `image/${file.format}` }
         : null;

@@ -173,6 +173,18 @@ describe('deep zoom: the tiles of an image too large for one rendition', () => {
       const fresh = await tile(12, 2, 1);
       if (fresh?.kind !== 'file') throw new Error('no tile');
       expect(fresh.path).not.toBe(t.path);
+      // A tile is found by the key it is asked with: an old key never gets the
+      // new version's tile (a viewer still laying out the old pyramid).
+      const at = { level: 12, col: 2, row: 1 };
+      const byKey = async (key: string) => {
+        const r = await service.resolveMedia('tile', id, at, key);
+        return r?.kind === 'file' ? r.path : null;
+      };
+      expect(await byKey(again.value.key)).toBe(fresh.path);
+      expect(await byKey(zoom.value.key)).not.toBe(fresh.path);
+      for (const bad of ['', 'v1', '../v1-0123456789abcdef', `${again.value.key}/x`, 'v1-XYZ']) {
+        expect(await byKey(bad), bad).toBeNull();
+      }
     });
   }, 120_000);
 

@@ -144,7 +144,6 @@ export class AlbumenCore {
       join(parts.dataDir, 'renditions'),
       parts.renditionsMaxBytes ?? RENDITIONS_MAX_BYTES,
     );
-    this.renditions.trim();
     this.cache = new CacheService({
       store: this.store,
       jobs: this.transitions,
@@ -182,6 +181,8 @@ export class AlbumenCore {
     this.releaseLock = acquireProcessLock(this.dataDir);
     try {
       this.recover();
+      // The owner of the data folder only: a CLI reading it leaves it alone.
+      this.renditions.trim();
       const threads = this.settings().workers || defaultThreads(availableCores());
       this.pool = this.parts.createPool(threads);
       await this.pool.start();
@@ -1075,17 +1076,25 @@ export class AlbumenCore {
   }
 
   /**
-   * One tile of the image's pyramid, when it has been made for the image's
-   * current version (never made here: deepZoom makes the pyramid).
+   * One tile of the image's pyramid of `key` (as deepZoom gave it; by default
+   * the image's current one), when that pyramid exists: never made here, and
+   * never another version's tile under this key.
    */
   tileFile(
     imageId: number,
     tile: { level: number; col: number; row: number },
+    key?: string,
   ): { path: string; bytes: number; format: PyramidInfo['format'] } | null {
-    const image = this.store.images.get(imageId);
-    const c = image && this.store.collections.get(image.collectionId);
-    if (!image || !c) return null;
-    const name = `${imageId}-${renditionKey(c, image)}${PYRAMID_SUFFIX}`;
+    let k = key;
+    if (k === undefined) {
+      const image = this.store.images.get(imageId);
+      const c = image && this.store.collections.get(image.collectionId);
+      if (!image || !c) return null;
+      k = renditionKey(c, image);
+    } else if (!RENDITION_KEY.test(k) || !this.store.images.get(imageId)) {
+      return null;
+    }
+    const name = `${imageId}-${k}${PYRAMID_SUFFIX}`;
     let format: PyramidInfo['format'] = 'jpeg';
     const file = this.renditions.pyramidFile(name, (p) => {
       format = p.format;
@@ -1258,6 +1267,9 @@ function renditionKey(c: { root: string }, image: ImageRow): string {
     .slice(0, 16);
   return `v${image.version}-${source}`;
 }
+
+/** The shape of what renditionKey gives. */
+const RENDITION_KEY = /^v[0-9]{1,15}-[0-9a-f]{16}$/;
 
 /** Why an image has no rendition now, whatever it is. */
 const NO_RENDITION_NOW =

@@ -8,9 +8,24 @@
  * rendition is a cache, not state: nothing records it, and deleting the
  * folder loses nothing but time.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import {
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+} from 'node:fs';
 import { join } from 'node:path';
-import { PYRAMID_MANIFEST, type WrittenPyramid } from '../../src-shared/render-task.ts';
+import {
+  diskBytes,
+  parsePyramid,
+  PYRAMID_MANIFEST,
+  tempPathFor,
+  type WrittenPyramid,
+} from '../../src-shared/render-task.ts';
 
 export interface RenditionFile {
   path: string;
@@ -35,6 +50,8 @@ export class Renditions {
   private readonly making = new Map<string, Promise<unknown>>();
   /** Manifests of the pyramids shown lately, so a tile is found without reading one. */
   private readonly manifests = new Map<string, WrittenPyramid>();
+  /** When each pyramid was last marked as shown by a tile served from it. */
+  private readonly touched = new Map<string, number>();
 
   constructor(dir: string, maxBytes: number) {
     this.dir = dir;
@@ -83,12 +100,20 @@ export class Renditions {
    * pyramid's folder; null when the pyramid or the tile does not exist.
    */
   pyramidFile(name: string, rel: (p: WrittenPyramid) => string | null): RenditionFile | null {
-    const pyramid = this.manifests.get(name) ?? this.manifest(name, false);
+    const pyramid = this.manifests.get(name) ?? this.manifest(name);
     const inside = pyramid && rel(pyramid);
     if (!inside) return null;
     const path = join(this.dir, name, inside);
     const bytes = sizeOf(path);
-    return bytes === null ? null : { path, bytes };
+    if (bytes === null) return null;
+    // A pyramid whose tiles are being looked at is the last to go, marked at
+    // most once a minute (not once a tile).
+    const now = Date.now();
+    if (now - (this.touched.get(name) ?? 0) > TOUCH_EVERY_MS) {
+      this.touched.set(name, now);
+      this.touch(name);
+    }
+    return { path, bytes };
   }
 
   /** What `found` finds, else what `make` then makes; marked as shown now. */
@@ -131,9 +156,8 @@ export class Renditions {
   /** A pyramid's manifest, read from its folder (and remembered), or null. */
   private manifest(name: string, remember = true): WrittenPyramid | null {
     try {
-      const m = JSON.parse(
-        readFileSync(join(this.dir, name, PYRAMID_MANIFEST), 'utf8'),
-      ) as WrittenPyramid;
+      const m = parsePyramid(readFileSync(join(this.dir, name, PYRAMID_MANIFEST), 'utf8'));
+      if (!m) return null;
       if (remember) {
         this.manifests.delete(name);
         this.manifests.set(name, m);
@@ -151,7 +175,8 @@ export class Renditions {
 
   /**
    * Removes the least recently shown renditions and pyramids until the folder
-   * fits its bound, and temporary files and folders a killed render left.
+   * fits its bound, and temporary files and folders a killed render left
+   * (never those of a render still running here).
    */
   trim(keep?: string): void {
     let names: string[];
@@ -168,43 +193,77 @@ export class Renditions {
     let total = 0;
     for (const e of entries) total += e.bytes;
     for (const e of entries.sort((a, b) => a.at - b.at)) {
-      if (e.temp ? now - e.at < STALE_TEMP_MS : total <= this.maxBytes || e.name === keep) continue;
-      try {
-        // A pyramid's manifest goes first: a folder without one is no pyramid.
-        if (e.pyramid) rmSync(join(this.dir, e.name, PYRAMID_MANIFEST), { force: true });
-        this.manifests.delete(e.name);
-        rmSync(join(this.dir, e.name), { recursive: true, force: true });
-        total -= e.bytes;
-      } catch {
-        // Not ours to remove: the next trim tries again.
+      if (e.temp) {
+        const ours = [...this.making.keys()].some((n) => e.name.startsWith(`${n}.`));
+        if (ours || now - e.at < STALE_TEMP_MS) continue;
+      } else if (total <= this.maxBytes || e.name === keep) {
+        continue;
       }
+      if (this.remove(e.name)) total -= e.bytes;
     }
   }
 
-  /** What one name in the folder is, how large, and when it was last shown. */
-  private entry(
-    name: string,
-  ): { name: string; bytes: number; at: number; temp: boolean; pyramid: boolean } | null {
+  /**
+   * Removes one entry. A pyramid is first renamed to a temporary name, so its
+   * own name never holds a half-removed folder (a later make would find it
+   * there); what a crash leaves under the temporary name goes later.
+   */
+  private remove(name: string): boolean {
+    this.manifests.delete(name);
+    this.touched.delete(name);
+    const path = join(this.dir, name);
     try {
-      const st = statSync(join(this.dir, name));
+      let doomed = path;
+      if (name.endsWith(PYRAMID_SUFFIX)) {
+        doomed = tempPathFor(path, randomBytes(6).toString('hex'));
+        renameSync(path, doomed);
+      }
+      rmSync(doomed, { recursive: true, force: true });
+      return true;
+    } catch {
+      // Not ours to remove, or in use (Windows): the next trim tries again.
+      return false;
+    }
+  }
+
+  /** What one name in the folder is, how much disk it takes, and when it was last shown. */
+  private entry(name: string): { name: string; bytes: number; at: number; temp: boolean } | null {
+    try {
+      const path = join(this.dir, name);
+      const st = statSync(path);
       if (st.isFile()) {
-        return {
-          name,
-          bytes: st.size,
-          at: st.mtimeMs,
-          temp: !name.endsWith('.jpg'),
-          pyramid: false,
-        };
+        return { name, bytes: diskBytes(st), at: st.mtimeMs, temp: !name.endsWith('.jpg') };
       }
       if (!st.isDirectory()) return null;
       const m = name.endsWith(PYRAMID_SUFFIX) ? this.manifest(name, false) : null;
-      if (!m) return { name, bytes: 0, at: st.mtimeMs, temp: true, pyramid: false };
-      const at = statSync(join(this.dir, name, PYRAMID_MANIFEST)).mtimeMs;
-      return { name, bytes: m.bytes, at, temp: false, pyramid: true };
+      if (!m) return { name, bytes: treeBytes(path), at: st.mtimeMs, temp: true };
+      const at = statSync(join(path, PYRAMID_MANIFEST)).mtimeMs;
+      return { name, bytes: m.bytes, at, temp: false };
     } catch {
       return null;
     }
   }
+}
+
+/** A pyramid in use is marked as shown at most this often. */
+const TOUCH_EVERY_MS = 60_000;
+
+/** The disk bytes of every file under a folder. */
+function treeBytes(dir: string): number {
+  let total = 0;
+  try {
+    for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+      if (!e.isFile()) continue;
+      try {
+        total += diskBytes(statSync(join(e.parentPath, e.name)));
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+  } catch {
+    return total;
+  }
+  return total;
 }
 
 /** Pyramid manifests remembered in memory. */

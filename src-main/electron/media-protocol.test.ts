@@ -46,7 +46,7 @@ describe('media protocol: well-formed requests', () => {
     expect(r.headers['content-type']).toBe('image/webp');
     expect(r.headers['content-length']).toBe('4');
     expect(r.headers['x-content-type-options']).toBe('nosniff');
-    expect(service.resolveMedia).toHaveBeenCalledWith('thumbnail', 12, undefined);
+    expect(service.resolveMedia).toHaveBeenCalledWith('thumbnail', 12, undefined, null);
   });
 
   it('streams an original', async () => {
@@ -60,7 +60,7 @@ describe('media protocol: well-formed requests', () => {
     const service = fakeService();
     const r = await mediaResponse('albumen-media://cache/12?v=3f2a', service);
     expect(r.status).toBe(200);
-    expect(service.resolveMedia).toHaveBeenCalledWith('cache', 12, undefined);
+    expect(service.resolveMedia).toHaveBeenCalledWith('cache', 12, undefined, '3f2a');
     expect(r.headers['cache-control']).toContain('immutable');
     const plain = await mediaResponse('albumen-media://cache/12', service);
     expect(plain.headers['cache-control']).toBe('no-cache');
@@ -70,7 +70,12 @@ describe('media protocol: well-formed requests', () => {
     const service = fakeService();
     const r = await mediaResponse('albumen-media://tile/12/13-4-0?v=v2-abc', service);
     expect(r.status).toBe(200);
-    expect(service.resolveMedia).toHaveBeenCalledWith('tile', 12, { level: 13, col: 4, row: 0 });
+    expect(service.resolveMedia).toHaveBeenCalledWith(
+      'tile',
+      12,
+      { level: 13, col: 4, row: 0 },
+      'v2-abc',
+    );
     expect(parseMediaUrl(`albumen-media:/${mediaPath('tile', 12, 'v2-abc', '13-4-0')}`)).toEqual({
       kind: 'tile',
       imageId: 12,

@@ -134,7 +134,12 @@ export async function mediaResponse(
   if (!request) return text(400, 'bad media request');
   let target: MediaTarget | null;
   try {
-    target = await service.resolveMedia(request.kind, request.imageId, request.tile);
+    target = await service.resolveMedia(
+      request.kind,
+      request.imageId,
+      request.tile,
+      request.version,
+    );
   } catch (err) {
     const code = (err as { code?: unknown } | null)?.code;
     return code === 'ENOENT' || code === 'NOT_FOUND'

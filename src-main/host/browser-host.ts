@@ -168,8 +168,9 @@ export async function startBrowserHost(o: BrowserHostOptions): Promise<BrowserHo
     const m = /^\/media\/([a-z]+)\/([0-9]+)(?:\/([0-9-]+))?$/.exec(path);
     const parsed = m ? parseMediaRequest(m[1]!, m[2]!, m[3]) : null;
     if (!parsed) return refuseMedia(res, 400, 'Bad media request');
+    const version = new URLSearchParams(raw.split('?')[1] ?? '').get('v');
     const target = await o.service
-      .resolveMedia(parsed.kind, parsed.imageId, parsed.tile)
+      .resolveMedia(parsed.kind, parsed.imageId, parsed.tile, version)
       .catch(() => null);
     if (!target) return refuseMedia(res, 404, 'No such image');
     if (!isServableMime(target.mime)) {

@@ -12,7 +12,7 @@
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readdir, unlink } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -739,10 +739,15 @@ export class RenderPool {
   async #sweepTemps(tasks: readonly Task[]): Promise<void> {
     const finals = new Map<string, Set<string>>();
     for (const task of tasks) {
-      for (const o of task.request.outputs) {
-        const folder = dirname(o.finalPath);
+      // A pyramid's temporary folder too (removed whole).
+      const pyramid = task.request.pyramid?.dir;
+      for (const path of [
+        ...task.request.outputs.map((o) => o.finalPath),
+        ...(pyramid ? [pyramid] : []),
+      ]) {
+        const folder = dirname(path);
         const names = finals.get(folder) ?? new Set<string>();
-        names.add(basename(o.finalPath));
+        names.add(basename(path));
         finals.set(folder, names);
       }
     }
@@ -751,7 +756,9 @@ export class RenderPool {
       [...finals].map(async ([folder, names]) => {
         const entries = await readdir(folder).catch(() => [] as string[]);
         const temps = entries.filter((e) => [...names].some((name) => isTempNameOf(name, e)));
-        await Promise.all(temps.map((t) => unlink(join(folder, t)).catch(() => {})));
+        await Promise.all(
+          temps.map((t) => rm(join(folder, t), { recursive: true, force: true }).catch(() => {})),
+        );
         return temps.length;
       }),
     );

@@ -15,6 +15,7 @@ export function TileLayer({
   drawn,
   offset,
   view,
+  onLost,
 }: {
   imageId: number;
   pyramid: DeepZoomView;
@@ -22,6 +23,8 @@ export function TileLayer({
   drawn: { w: number; h: number };
   offset: { x: number; y: number };
   view: Size;
+  /** A tile would not load: the pyramid may have been removed meanwhile. */
+  onLost: () => void;
 }) {
   const density = window.devicePixelRatio || 1;
   const level = levelFor(pyramid, (drawn.w / pyramid.width) * density);
@@ -55,6 +58,7 @@ export function TileLayer({
             alt=""
             draggable={false}
             decoding="async"
+            onError={onLost}
             style={{
               left: x0,
               top: y0,

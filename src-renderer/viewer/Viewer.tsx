@@ -13,10 +13,8 @@ import {
   MinusIcon,
   PlusIcon,
 } from '../app/icons.tsx';
-import type { DeepZoomView } from '../../src-shared/api.ts';
 import { DEEP_ZOOM_MIN_PIXELS } from '../../src-shared/deep-zoom.ts';
 import { isPlayable } from '../../src-shared/formats.ts';
-import { callRaw } from '../api/call.ts';
 import { formatCount } from '../jobs/format.ts';
 import { ensureRange } from '../library/library-actions.ts';
 import { outputUrl, mediaUrl } from '../library/media.ts';
@@ -37,40 +35,9 @@ import {
   type ZoomState,
 } from './zoom.ts';
 import { TileLayer } from './TileLayer.tsx';
+import { usePyramid } from './usePyramid.ts';
 
 type LoadState = 'loading' | 'loaded' | 'error';
-
-/** An image's deep-zoom pyramid, as far as the viewer knows it. */
-type Pyramid =
-  | { imageId: number; state: 'loading' }
-  | { imageId: number; state: 'ready'; view: DeepZoomView }
-  | { imageId: number; state: 'error'; message: string };
-
-/**
- * The pyramid of the image shown, asked for once `wanted` (the core makes it
- * on the first ask, in seconds for a 100-megapixel image); null before.
- */
-function usePyramid(imageId: number | undefined, wanted: boolean): Pyramid | null {
-  const [pyramid, setPyramid] = useState<Pyramid | null>(null);
-  let current = pyramid?.imageId === imageId ? pyramid : null;
-  if (wanted && imageId !== undefined && current === null) {
-    // Adjusted while rendering, as React recommends: the ask starts below.
-    current = { imageId, state: 'loading' };
-    setPyramid(current);
-  }
-  const loading = current?.state === 'loading' ? current.imageId : null;
-  useEffect(() => {
-    if (loading === null) return;
-    void callRaw('deepZoom', { imageId: loading }).then((r) => {
-      const next: Pyramid = r.ok
-        ? { imageId: loading, state: 'ready', view: r.value }
-        : { imageId: loading, state: 'error', message: r.error.message };
-      // Kept only while that image is still the one shown.
-      setPyramid((p) => (p?.imageId === loading ? next : p));
-    });
-  }, [loading]);
-  return current;
-}
 
 /**
  * Loads the neighbours' view images ahead, so ←/→ feel instant. Originals are
@@ -170,18 +137,22 @@ export function Viewer() {
     !!image.height &&
     image.animated !== true &&
     image.width * image.height > DEEP_ZOOM_MIN_PIXELS;
-  const pyramid = usePyramid(imageId, deep && (!cacheUrl || cacheState === 'error' || beyondCache));
+  const wantTiles = deep && (!cacheUrl || cacheState === 'error' || beyondCache);
+  const { pyramid, lost } = usePyramid(imageId, cacheUrl ?? '', wantTiles);
   const tiles = pyramid?.state === 'ready' ? pyramid.view : null;
+  const tilesFailed = wantTiles && pyramid?.state === 'error';
   const needSource =
-    !deep &&
-    (!cacheUrl ||
-      // An animation plays from its source (a GIF or WebP, which the browser
-      // shows), unless its frames together are a memory bomb.
-      (image?.animated === true && playable) ||
-      cacheState === 'error' ||
-      // Once the original is in, it stays.
-      sourceState === 'loaded' ||
-      beyondCache);
+    // No tiles and no view image: the original, or its largest rendition.
+    (deep && tilesFailed && (!cacheUrl || cacheState === 'error')) ||
+    (!deep &&
+      (!cacheUrl ||
+        // An animation plays from its source (a GIF or WebP, which the browser
+        // shows), unless its frames together are a memory bomb.
+        (image?.animated === true && playable) ||
+        cacheState === 'error' ||
+        // Once the original is in, it stays.
+        sourceState === 'loaded' ||
+        beyondCache));
 
   const close = useCallback(() => useAppStore.getState().closeViewer(), []);
   const go = useCallback(
@@ -421,14 +392,21 @@ export function Viewer() {
           />
         )}
         {tiles && drawn && image && (
-          <TileLayer imageId={image.id} pyramid={tiles} drawn={drawn} offset={offset} view={view} />
+          <TileLayer
+            imageId={image.id}
+            pyramid={tiles}
+            drawn={drawn}
+            offset={offset}
+            view={view}
+            onLost={lost}
+          />
         )}
         {pyramid?.state === 'loading' && (
           <div className="viewer-source-note" data-testid="viewer-tiles-note">
             Preparing full resolution…
           </div>
         )}
-        {pyramid?.state === 'error' && (
+        {tilesFailed && pyramid.state === 'error' && (
           <div className="viewer-source-note" data-testid="viewer-tiles-note">
             Full resolution unavailable: {pyramid.message}
           </div>
@@ -448,7 +426,7 @@ export function Viewer() {
             {failure && <code>{failure.code}</code>}
             <span>
               {failure?.message ??
-                (pyramid?.state === 'error'
+                (tilesFailed && pyramid.state === 'error'
                   ? `This image could not be shown: ${pyramid.message}`
                   : 'This image could not be shown: neither its view image nor the original loaded.')}
             </span>
