@@ -53,6 +53,50 @@ async function deepFrameJpeg(appBytes: number): Promise<Buffer> {
   return Buffer.concat([jpeg.subarray(0, 2), ...segments, jpeg.subarray(2)]);
 }
 
+/**
+ * An Ultra HDR JPEG as Android phones write it: the SDR picture with an XMP
+ * block of the gain-map namespace and an MPF index (APP2), and the gain map,
+ * a second JPEG, after its end. A viewer shows the SDR picture.
+ */
+async function ultraHdr(primary: Buffer): Promise<Buffer> {
+  const xmp = Buffer.from(
+    'http://ns.adobe.com/xap/1.0/\0<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description xmlns:hdrgm="http://ns.adobe.com/hdr-gain-map/1.0/" hdrgm:Version="1.0"/></rdf:RDF></x:xmpmeta>',
+    'latin1',
+  );
+  const gainMap = await sharp({
+    create: { width: 30, height: 20, channels: 3, background: '#808080' },
+  })
+    .greyscale()
+    .jpeg()
+    .toBuffer();
+  // MPF: "MPF\0", a little-endian TIFF header, the MP entry count (2) and their offsets.
+  const mpf = Buffer.alloc(4 + 8 + 2 + 12 * 3 + 4 + 32);
+  mpf.write('MPF\0', 0, 'latin1');
+  mpf.write('II*\0', 4, 'latin1');
+  mpf.writeUInt32LE(8, 8);
+  mpf.writeUInt16LE(3, 12);
+  mpf.writeUInt16LE(0xb000, 14); // MPFVersion
+  mpf.writeUInt16LE(7, 16);
+  mpf.writeUInt32LE(4, 18);
+  mpf.write('0100', 22, 'latin1');
+  mpf.writeUInt16LE(0xb001, 26); // NumberOfImages
+  mpf.writeUInt16LE(4, 28);
+  mpf.writeUInt32LE(1, 30);
+  mpf.writeUInt32LE(2, 34);
+  const segment = (marker: number, body: Buffer) => {
+    const head = Buffer.from([0xff, marker, 0, 0]);
+    head.writeUInt16BE(body.length + 2, 2);
+    return Buffer.concat([head, body]);
+  };
+  return Buffer.concat([
+    primary.subarray(0, 2),
+    segment(0xe1, xmp),
+    segment(0xe2, mpf),
+    primary.subarray(2),
+    gainMap,
+  ]);
+}
+
 /** A BMP or ICO ImageMagick made (src-worker/test-fixtures/bitmaps/make.sh). */
 function bitmapFixture(name: string): Buffer {
   return readFileSync(join(import.meta.dirname, '../../src-worker/test-fixtures/bitmaps', name));
@@ -131,6 +175,7 @@ describe('the format corpus', () => {
         .toBuffer(),
       upright,
     );
+    add('ultra-hdr.jpg', await ultraHdr(await storedQuadrants(1)), upright);
     add('deep-app-segments.jpg', await deepFrameJpeg(8 * 1024 * 1024), {
       ok: true,
       width: 320,
