@@ -219,6 +219,98 @@ describe('BMP decoding', () => {
   });
 });
 
+describe('BMP decoding: what a review found', () => {
+  it('never allocates what a tiny file claims, and returns a failure where memory runs out', () => {
+    const header = Buffer.from(fixture('rgb24.bmp').subarray(0, 54));
+    header.writeInt32LE(16_383, 18);
+    header.writeInt32LE(16_383, 22);
+    const before = process.memoryUsage().arrayBuffers;
+    expect(decodeBmp(header, LIMIT * 3)).toMatchObject({ code: 'TRUNCATED' });
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(50_000_000);
+    const absurd = Buffer.from(header);
+    absurd.writeInt32LE(1 << 20, 18);
+    absurd.writeInt32LE(1 << 20, 22);
+    absurd.writeUInt32LE(1, 30); // RLE8: rows are not checked up front
+    absurd.writeUInt16LE(8, 28);
+    expect(() => decodeBmp(absurd, 2 ** 40)).not.toThrow();
+    expect(decodeBmp(absurd, 2 ** 40)).toHaveProperty('code');
+  });
+
+  it('bounds RLE work by the image, not by the runs a file repeats', () => {
+    const rle = Buffer.from(fixture('rle8.bmp'));
+    const at = rle.readUInt32LE(10);
+    rle.writeInt32LE(1, 18);
+    rle.writeInt32LE(1, 22);
+    const runs = Buffer.alloc(4_000_000);
+    for (let i = 0; i < runs.length; i += 2) runs[i] = 0xff;
+    const file = Buffer.concat([rle.subarray(0, at), runs]);
+    const started = performance.now();
+    expect(decodeBmp(file, LIMIT)).toMatchObject({ width: 1, height: 1 });
+    expect(performance.now() - started).toBeLessThan(300);
+  });
+
+  it('reads a 32-bit BI_RGB fourth byte as padding unless a V3+ header gives an alpha mask', async () => {
+    const rgb = await sharp(join(DIR, 'pattern.png')).raw().toBuffer();
+    const bmp32 = (headerSize: 40 | 124, alphaMask: number) => {
+      const rows = Buffer.alloc(37 * 23 * 4);
+      for (let y = 0; y < 23; y++) {
+        for (let x = 0; x < 37; x++) {
+          const s = ((22 - y) * 37 + x) * 3;
+          const o = (y * 37 + x) * 4;
+          rows[o] = rgb[s + 2] ?? 0;
+          rows[o + 1] = rgb[s + 1] ?? 0;
+          rows[o + 2] = rgb[s] ?? 0;
+          rows[o + 3] = x < 10 ? 0 : 200; // junk, or alpha
+        }
+      }
+      const head = Buffer.alloc(14 + headerSize);
+      head.write('BM', 0, 'latin1');
+      head.writeUInt32LE(head.length, 10);
+      head.writeUInt32LE(headerSize, 14);
+      head.writeInt32LE(37, 18);
+      head.writeInt32LE(23, 22);
+      head.writeUInt16LE(1, 26);
+      head.writeUInt16LE(32, 28);
+      if (headerSize >= 56) head.writeUInt32LE(alphaMask, 14 + 52);
+      return Buffer.concat([head, rows]);
+    };
+    const plain = await rgbaOf(decodeBmp(bmp32(40, 0), LIMIT));
+    expect(plain.alpha).toBe(false);
+    expect(await worstDifference(plain, 'rgb24.png')).toBe(0);
+    expect((await rgbaOf(decodeBmp(bmp32(124, 0), LIMIT))).alpha).toBe(false);
+    const masked = await rgbaOf(decodeBmp(bmp32(124, 0xff000000), LIMIT));
+    expect(masked.alpha).toBe(true);
+    expect([masked.data[3], masked.data[15 * 4 + 3]]).toEqual([0, 200]);
+  });
+
+  it('reads an OS/2 2.x 16-byte header without a colour count, and rows at offset 0 after the palette', async () => {
+    const src = fixture('pal8.bmp');
+    const offset = src.readUInt32LE(10);
+    const used = src.readUInt32LE(46) || 256;
+    const palette = src.subarray(54, 54 + used * 4);
+    // The colours moved to entries 200 and up, and entry 4 made (3, 0, 0, 0):
+    // where a 40-byte header keeps its colour count, so that reading one
+    // there would cut the palette to 3 entries and turn the picture black.
+    const pal = Buffer.alloc(256 * 4);
+    palette.copy(pal, 200 * 4);
+    pal.set([3, 0, 0, 0], 4 * 4);
+    const moved = Buffer.from(src.subarray(offset)).map((b) => b + 200);
+    const head = Buffer.alloc(14 + 16);
+    head.write('BM', 0, 'latin1');
+    head.writeUInt32LE(14 + 16 + pal.length, 10);
+    head.writeUInt32LE(16, 14);
+    head.writeInt32LE(37, 18);
+    head.writeInt32LE(23, 22);
+    head.writeUInt16LE(1, 26);
+    head.writeUInt16LE(8, 28);
+    const os2 = Buffer.concat([head, pal, moved]);
+    expect(await worstDifference(await rgbaOf(decodeBmp(os2, LIMIT)), 'pal8.png')).toBe(0);
+    const zero = Buffer.from(src);
+    zero.writeUInt32LE(0, 10);
+    expect(await worstDifference(await rgbaOf(decodeBmp(zero, LIMIT)), 'pal8.png')).toBe(0);
+  });
+});
+
 describe('ICO and CUR decoding', () => {
   it.each([
     ['icon32.ico', 'icon32.png'],
@@ -244,6 +336,7 @@ describe('ICO and CUR decoding', () => {
   });
 
   it('refuses a directory that points outside the file', () => {
+    expect(decodeIco(Buffer.from([0, 0, 1, 0]), LIMIT)).toMatchObject({ code: 'TRUNCATED' });
     const ico = Buffer.from(fixture('icon32.ico'));
     ico.writeUInt32LE(0xfffffff0, 6 + 12);
     expect(decodeIco(ico, LIMIT)).toMatchObject({ code: 'TRUNCATED' });

@@ -65,7 +65,10 @@ function view(b: Uint8Array): DataView {
 export function decodeBmp(bytes: Uint8Array, maxPixels: number): Rgba | Embedded | Failure {
   if (bytes.length < 26) return truncated('it ends inside its header');
   const pixelOffset = view(bytes).getUint32(10, true);
-  return decodeDib(bytes.subarray(14), maxPixels, { pixelOffset: pixelOffset - 14 });
+  // An offset of 0 (some writers) means the rows follow the header and palette.
+  return decodeDib(bytes.subarray(14), maxPixels, {
+    pixelOffset: pixelOffset === 0 ? undefined : pixelOffset - 14,
+  });
 }
 
 /**
@@ -143,10 +146,14 @@ export function decodeDib(
   let palette: Uint8Array | null = null;
   if (bpp <= 8) {
     const entry = core ? 3 : 4;
-    const used = core ? 0 : u32(32);
-    const count = Math.min(used > 0 ? used : 1 << bpp, 1 << bpp);
+    const used = headerSize >= 36 ? u32(32) : 0;
+    let count = Math.min(used > 0 ? used : 1 << bpp, 1 << bpp);
+    // Rows that start inside the palette cut it there (as browsers read it).
+    if (where.pixelOffset !== undefined && where.pixelOffset > at) {
+      count = Math.min(count, Math.floor((where.pixelOffset - at) / entry));
+    }
     const available = Math.floor((dib.length - at) / entry);
-    if (available < 1) return truncated('it ends before its palette');
+    if (available < 1 || count < 1) return truncated('it ends before its palette');
     const n = Math.min(count, available);
     palette = new Uint8Array(256 * 3);
     for (let i = 0; i < n; i++) {
@@ -158,14 +165,25 @@ export function decodeDib(
     at += n * entry;
   } else if (!core) {
     // A colour table beside true colour is a hint for palette displays: skipped.
-    const used = u32(32);
+    const used = headerSize >= 36 ? u32(32) : 0;
     if (used > 0 && where.pixelOffset === undefined) at += Math.min(used, 1 << 16) * 4;
   }
   const start = where.pixelOffset ?? at;
   if (start < 0 || start > dib.length) return truncated('it ends before its pixels');
   const px = dib.subarray(start);
-  const out = new Uint8Array(width * height * 4);
   const stride = Math.ceil((width * bpp) / 32) * 4;
+  if (!rle && px.length < stride * height) {
+    return truncated(`its rows need ${stride * height} bytes, it has ${px.length}`);
+  }
+  let out: Uint8Array;
+  try {
+    out = new Uint8Array(width * height * 4);
+  } catch {
+    return {
+      code: 'TOO_MANY_PIXELS',
+      message: `${width} × ${height} pixels do not fit in this machine's memory`,
+    };
+  }
 
   let alphaSeen = false;
   if (rle) {
@@ -180,9 +198,6 @@ export function decodeDib(
     if (r) return r;
     alphaSeen = true; // pixels an RLE stream skips are transparent
   } else {
-    if (px.length < stride * height) {
-      return truncated(`its rows need ${stride * height} bytes, it has ${px.length}`);
-    }
     const channel = masks
       ? ([
           maskShape(masks[0]),
@@ -226,14 +241,21 @@ export function decodeDib(
       for (let i = 3; i < out.length; i += 4) out[i] = 255;
     }
     if (bpp === 32 && !fields && !where.icon) {
-      // BI_RGB 32-bit: the fourth byte is alpha when any pixel sets it (as
-      // browsers read it); all zero means it is unused padding.
-      alphaSeen = anyAlphaByte(px, width, height, stride);
-      for (let i = 0; i < width * height; i++) {
-        const y = Math.floor(i / width);
-        const x = i % width;
-        const row = (topDown ? y : height - 1 - y) * stride;
-        out[i * 4 + 3] = alphaSeen ? (px[row + x * 4 + 3] ?? 0) : 255;
+      // BI_RGB 32-bit, as Chromium and Firefox read it: the fourth byte is
+      // padding (more files have junk there than alpha), unless a V3+ header
+      // gives an alpha mask; an alpha that is zero everywhere is unused.
+      const alphaMask = maskShape(headerSize >= 56 ? u32(52) : 0);
+      alphaSeen = false;
+      if (alphaMask.bits) {
+        for (let i = 0; i < width * height; i++) {
+          const y = Math.floor(i / width);
+          const x = i % width;
+          const row = (topDown ? y : height - 1 - y) * stride;
+          const a = field(pv.getUint32(row + x * 4, true), alphaMask);
+          out[i * 4 + 3] = a;
+          if (a) alphaSeen = true;
+        }
+        if (!alphaSeen) for (let i = 3; i < out.length; i += 4) out[i] = 255;
       }
     }
   }
@@ -284,14 +306,17 @@ interface MaskShape {
   bits: number;
 }
 
-/** Where a channel's bits are in a pixel, from its mask (contiguous bits, at most 16 used). */
+/**
+ * Where a channel's bits are in a pixel, from its mask (its lowest run of
+ * set bits); of a channel wider than 8 bits only the top 8 are kept.
+ */
 function maskShape(mask: number): MaskShape {
   if (!mask) return { shift: 0, bits: 0 };
   let shift = 0;
   while (!((mask >>> shift) & 1)) shift++;
   let bits = 0;
   while (shift + bits < 32 && (mask >>> (shift + bits)) & 1) bits++;
-  return { shift, bits: Math.min(bits, 16) };
+  return bits > 8 ? { shift: shift + bits - 8, bits: 8 } : { shift, bits };
 }
 
 /** A channel's value scaled to 8 bits. */
@@ -335,9 +360,12 @@ function decodeRle(
     const count = px[i++] ?? 0;
     const value = px[i++] ?? 0;
     if (count > 0) {
-      for (let k = 0; k < count; k++) {
+      // Only what lies inside the row is drawn: work stays bounded by the image.
+      const drawn = Math.max(0, Math.min(count, width - x));
+      for (let k = 0; k < drawn; k++) {
         put(four ? (k & 1 ? value & 0x0f : value >> 4) : value);
       }
+      x += count - drawn;
     } else if (value === 0) {
       x = 0;
       y++;
@@ -351,10 +379,12 @@ function decodeRle(
       // An absolute run of `value` pixels, padded to a whole 16-bit word.
       const bytes = four ? Math.ceil(value / 2) : value;
       if (i + bytes > px.length) return truncated('its RLE data ends inside a run');
-      for (let k = 0; k < value; k++) {
+      const drawn = Math.max(0, Math.min(value, width - x));
+      for (let k = 0; k < drawn; k++) {
         const b = px[i + (four ? k >> 1 : k)] ?? 0;
         put(four ? (k & 1 ? b & 0x0f : b >> 4) : b);
       }
+      x += value - drawn;
       i += bytes + (bytes & 1);
     }
   }
@@ -366,6 +396,7 @@ function decodeRle(
  * bits a pixel), a PNG (returned as it is, for sharp) or a DIB.
  */
 export function decodeIco(bytes: Uint8Array, maxPixels: number): Rgba | Embedded | Failure {
+  if (bytes.length < 6) return truncated('it ends inside its header');
   const v = view(bytes);
   const count = v.getUint16(4, true);
   if (bytes.length < 6 + count * 16) return truncated('it ends inside its directory');
@@ -385,5 +416,6 @@ export function decodeIco(bytes: Uint8Array, maxPixels: number): Rgba | Embedded
   const data = bytes.subarray(best.offset, Math.min(bytes.length, best.offset + best.size));
   const png = [0x89, 0x50, 0x4e, 0x47].every((b, i) => data[i] === b);
   if (png) return { embedded: data };
-  return decodeDib(data, maxPixels, { icon: true });
+  // A bitmap to the end of the file: some writers give an entry a smaller size than it has.
+  return decodeDib(bytes.subarray(best.offset), maxPixels, { icon: true });
 }

@@ -181,6 +181,9 @@ export async function eachRawPreview<T>(
   }
 }
 
+/** Larger previews are left to ExifTool (no camera writes one this large). */
+const MAX_PREVIEW_BYTES = 256 * 1024 * 1024;
+
 /**
  * The preview `tag` read from where ExifTool's offset and length tags put
  * it, when those bytes are a JPEG of the `bytes` it reported; else null.
@@ -198,6 +201,7 @@ async function previewAt(
   if (typeof at !== 'number' || !Number.isSafeInteger(at) || at < 0 || length !== bytes) {
     return null;
   }
+  if (bytes > MAX_PREVIEW_BYTES) return null;
   let data: Buffer;
   if (input.kind === 'buffer') {
     if (at + bytes > input.data.length) return null;
@@ -206,8 +210,12 @@ async function previewAt(
     const handle = await open(path, 'r');
     try {
       data = Buffer.alloc(bytes);
-      const { bytesRead } = await handle.read(data, 0, bytes, at);
-      if (bytesRead !== bytes) return null;
+      // Until full: a network or FUSE file system may give less at a time.
+      for (let got = 0; got < bytes;) {
+        const { bytesRead } = await handle.read(data, got, bytes - got, at + got);
+        if (bytesRead === 0) return null;
+        got += bytesRead;
+      }
     } finally {
       await handle.close();
     }

@@ -57,24 +57,24 @@ describe('Renditions', () => {
   });
 });
 
-describe('Renditions: tile pyramids', () => {
-  /** Writes a pyramid folder as the worker does: tiles, then the manifest. */
-  const pyramid = (bytes: number) => (dir: string) => {
-    mkdirSync(join(dir, 'tiles_files', '0'), { recursive: true });
-    writeFileSync(join(dir, 'tiles_files', '0', '0_0.jpeg'), Buffer.alloc(bytes));
-    const manifest = {
-      width: 1,
-      height: 1,
-      tileSize: 512,
-      maxLevel: 0,
-      format: 'jpeg',
-      bytes,
-      tiles: 1,
-    };
-    writeFileSync(join(dir, PYRAMID_MANIFEST), JSON.stringify(manifest));
-    return Promise.resolve(true);
+/** Writes a pyramid folder as the worker does: a tile, then the manifest. */
+const pyramid = (bytes: number) => (dir: string) => {
+  mkdirSync(join(dir, 'tiles_files', '0'), { recursive: true });
+  writeFileSync(join(dir, 'tiles_files', '0', '0_0.jpeg'), Buffer.alloc(bytes));
+  const manifest = {
+    width: 1,
+    height: 1,
+    tileSize: 512,
+    maxLevel: 0,
+    format: 'jpeg',
+    bytes,
+    tiles: 1,
   };
+  writeFileSync(join(dir, PYRAMID_MANIFEST), JSON.stringify(manifest));
+  return Promise.resolve(true);
+};
 
+describe('Renditions: tile pyramids', () => {
   it('makes a pyramid once, finds its tiles, and counts it whole against the bound', async () => {
     const dir = join(tempDir(), 'r');
     const r = new Renditions(dir, 10_240);
@@ -112,28 +112,13 @@ describe('Renditions: tile pyramids', () => {
 });
 
 describe('Renditions: pyramids in use', () => {
-  const pyramid = (dir: string) => {
-    mkdirSync(join(dir, 'tiles_files', '0'), { recursive: true });
-    writeFileSync(join(dir, 'tiles_files', '0', '0_0.jpeg'), Buffer.alloc(4096));
-    const manifest = {
-      width: 1,
-      height: 1,
-      tileSize: 512,
-      maxLevel: 0,
-      format: 'jpeg',
-      bytes: 4096,
-      tiles: 1,
-    };
-    writeFileSync(join(dir, PYRAMID_MANIFEST), JSON.stringify(manifest));
-    return Promise.resolve(true);
-  };
   const t = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
 
   it('keeps the pyramid whose tiles are being served, and the folder of one being made', async () => {
     const dir = join(tempDir(), 'r');
     const r = new Renditions(dir, 2 * 4096);
-    await r.getPyramid('a.tiles', pyramid);
-    await r.getPyramid('b.tiles', pyramid);
+    await r.getPyramid('a.tiles', pyramid(4096));
+    await r.getPyramid('b.tiles', pyramid(4096));
     utimesSync(join(dir, 'a.tiles', PYRAMID_MANIFEST), t(1), t(1));
     utimesSync(join(dir, 'b.tiles', PYRAMID_MANIFEST), t(2), t(2));
     // a is on screen: its tiles are asked for.
@@ -147,7 +132,7 @@ describe('Renditions: pyramids in use', () => {
       return new Promise<boolean>((resolve) => {
         finish = () => {
           rmSync(temp, { recursive: true });
-          void pyramid(final).then(resolve);
+          void pyramid(4096)(final).then(resolve);
         };
       });
     });
@@ -169,7 +154,7 @@ describe('Renditions: pyramids in use', () => {
     const got = await r.getPyramid('x.tiles', (final) => {
       made++;
       rmSync(final, { recursive: true });
-      return pyramid(final);
+      return pyramid(4096)(final);
     });
     expect(made).toBe(1);
     expect(got?.pyramid.bytes).toBe(4096);
