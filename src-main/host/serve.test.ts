@@ -38,7 +38,7 @@ describe('npm run serve', () => {
       expect(page.status).toBe(200);
       expect(page.body).toContain('<div id="root"></div>');
       expect(page.body).toMatch(
-        /<script type="module" crossorigin src="\.\/assets\/index-\w+\.js">/,
+        /<script type="module" crossorigin src="\.\/assets\/index-[\w-]+\.js">/,
       );
     } finally {
       await served.stop();
