@@ -1,7 +1,9 @@
 import { useState } from 'react';
+import { IMAGE_ORDERS, type ImageOrder } from '../../src-shared/domain.ts';
 import type { CollectionView } from '../../src-shared/api.ts';
 import { formatCount, watchLabel } from '../jobs/format.ts';
 import { useAppStore } from '../store/index.ts';
+import { rememberedSort, SORT_LABELS, type GridSort } from '../store/sort.ts';
 import { EmptyState } from './EmptyState.tsx';
 import { ThumbGrid } from './ThumbGrid.tsx';
 import { removeCollection, rescanCollection, setCollectionWatch } from './library-actions.ts';
@@ -95,6 +97,53 @@ function CollectionActions({ c }: { c: CollectionView }) {
   );
 }
 
+/** Which way each order runs, in words: ascending first, then descending. */
+const DIRECTION: Record<ImageOrder, [string, string]> = {
+  taken: ['Oldest first', 'Newest first'],
+  modified: ['Oldest first', 'Newest first'],
+  name: ['A to Z', 'Z to A'],
+  size: ['Smallest first', 'Largest first'],
+};
+
+/** The grid's order: by what, and which way; remembered per collection. */
+function SortControl({ collectionId }: { collectionId: number }) {
+  const chosen = useAppStore((s) => s.sorts[collectionId]);
+  const sort = chosen ?? rememberedSort(collectionId);
+  const setSort = (next: GridSort) => useAppStore.getState().setSort(collectionId, next);
+  const way = DIRECTION[sort.order][sort.descending ? 1 : 0];
+  return (
+    <div className="grid-sort">
+      <label className="grid-sort-label">
+        <span>Sort by</span>
+        <select
+          className="field"
+          data-testid="sort-order"
+          value={sort.order}
+          onChange={(e) => {
+            const order = IMAGE_ORDERS.find((o) => o === e.target.value);
+            if (order) setSort({ ...sort, order });
+          }}
+        >
+          {IMAGE_ORDERS.map((o) => (
+            <option key={o} value={o}>
+              {SORT_LABELS[o]}
+            </option>
+          ))}
+        </select>
+      </label>
+      <button
+        className="btn btn-small btn-ghost"
+        data-testid="sort-direction"
+        title={`${way} (click to reverse)`}
+        aria-label={`Order: ${way}. Reverse`}
+        onClick={() => setSort({ ...sort, descending: !sort.descending })}
+      >
+        {sort.descending ? '↓' : '↑'} {way}
+      </button>
+    </div>
+  );
+}
+
 /** The main area: the selected collection's heading and grid, or the empty state. */
 export function LibraryView() {
   const loaded = useAppStore((s) => s.collectionsLoaded);
@@ -110,6 +159,7 @@ export function LibraryView() {
           {formatCount(selected.imageCount)} {selected.imageCount === 1 ? 'image' : 'images'} ·{' '}
           {selected.root}
         </span>
+        <SortControl collectionId={selected.id} />
         <CollectionActions key={selected.id} c={selected} />
       </div>
       <ThumbGrid key={selected.id} collectionId={selected.id} />

@@ -4,6 +4,7 @@
  */
 import type { CollectionView } from '../../src-shared/api.ts';
 import { call, callRaw } from '../api/call.ts';
+import { rememberedSort } from '../store/sort.ts';
 import {
   PAGE_SIZE,
   pageOf,
@@ -143,10 +144,13 @@ export async function ensureRange(collectionId: number, start: number, end: numb
   const generation = s.pagesRequested(collectionId, pages);
   await Promise.all(
     pages.map(async (page) => {
+      const sort = s.sorts[collectionId] ?? rememberedSort(collectionId);
       const r = await callRaw('listImages', {
         collectionId,
         offset: page * PAGE_SIZE,
         limit: PAGE_SIZE,
+        sort: sort.order,
+        descending: sort.descending,
       });
       const now = useAppStore.getState();
       if (r.ok) {

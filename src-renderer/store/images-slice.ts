@@ -14,6 +14,7 @@ import {
   type OutputNotice,
 } from './image-pages.ts';
 import type { AppState } from './index.ts';
+import { rememberSort, type GridSort } from './sort.ts';
 
 /** Paged images of the shown collection (see image-pages.ts). */
 export interface ImagesSlice {
@@ -26,6 +27,10 @@ export interface ImagesSlice {
   imagesChanged: (collectionId: number) => void;
   failuresLoaded: (collectionId: number, failures: Readonly<Record<number, ImageFailure>>) => void;
   evictPages: (collectionId: number, centerPage: number) => void;
+  /** The grid's order per collection (absent: as remembered, else by name). */
+  sorts: Readonly<Record<number, GridSort>>;
+  /** Orders a collection anew: its pages are dropped and asked for again. */
+  setSort: (collectionId: number, sort: GridSort) => void;
 }
 
 export const createImagesSlice: StateCreator<AppState, [], [], ImagesSlice> = (set, get) => {
@@ -66,6 +71,20 @@ export const createImagesSlice: StateCreator<AppState, [], [], ImagesSlice> = (s
       update(collectionId, (c) => setFailures(c, failures)),
     evictPages: (collectionId, centerPage) => {
       if (get().images[collectionId]) update(collectionId, (c) => evict(c, centerPage));
+    },
+    sorts: {},
+    setSort: (collectionId, sort) => {
+      rememberSort(collectionId, sort);
+      set((s) => {
+        const old = s.images[collectionId];
+        // Answers asked in the old order belong to an older generation: dropped.
+        const fresh = { ...emptyCache(collectionId), generation: (old?.generation ?? 0) + 1 };
+        return {
+          sorts: { ...s.sorts, [collectionId]: sort },
+          images: { ...s.images, [collectionId]: { ...fresh, failures: old?.failures ?? {} } },
+          focusIndex: 0,
+        };
+      });
     },
   };
 };
