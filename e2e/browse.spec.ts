@@ -34,7 +34,16 @@ test.beforeAll(async () => {
         noise: { type: 'gaussian', mean: 128, sigma: 40 },
       },
     }).jpeg();
-    if (taken) image = image.withExif({ IFD2: { DateTimeOriginal: taken } });
+    if (taken) {
+      image = image.withExif({
+        IFD0: { Make: 'Canon', Model: 'Canon EOS R6' },
+        IFD2: {
+          DateTimeOriginal: taken,
+          OffsetTimeOriginal: '+02:00',
+          LensModel: 'RF24-105mm F4 L IS USM',
+        },
+      });
+    }
     const path = join(photos, name);
     writeFileSync(path, await image.toBuffer());
     // The scan without a date: taken (as far as anyone knows) when its file was written.
@@ -90,4 +99,33 @@ test('sorts by date taken, both ways, by size, and remembers the order after a r
   await expect(page.getByTestId('viewer-name')).toHaveText('b-snow.jpg');
   await page.keyboard.press('ArrowRight');
   await expect(page.getByTestId('viewer-name')).toHaveText('c-city.jpg');
+});
+
+test('the info panel shows the camera, lens and date of a known file, and its folder to copy', async ({
+  page,
+}, info) => {
+  const app = new AlbumenPage(page);
+  await app.open(host.url);
+  await app.importPath(photos);
+  await app.collection('trip').click();
+  await page.getByTestId('sort-order').selectOption({ label: 'Name' });
+  await page.getByAltText('c-city.jpg', { exact: true }).dblclick();
+  const viewer = page.getByTestId('viewer');
+  await expect(viewer.getByTestId('viewer-name')).toHaveText('c-city.jpg');
+  await expect(viewer.getByTestId('viewer-info')).toHaveCount(0);
+  await page.keyboard.press('i');
+  const panel = viewer.getByTestId('viewer-info');
+  await expect(panel.getByTestId('info-taken')).toContainText('2023-07-15 18:45:00 (UTC+02:00)');
+  await expect(panel.getByTestId('info-camera')).toContainText('Canon EOS R6');
+  await expect(panel.getByTestId('info-lens')).toContainText('RF24-105mm F4 L IS USM');
+  await expect(panel.getByTestId('info-folder')).toContainText(photos);
+  await expect(panel.getByTestId('info-size')).toContainText('300 × 300 · JPEG');
+  await page.screenshot({ path: info.outputPath('viewer-info.png') });
+  // It stays open on the next image, which says where its date comes from.
+  await page.keyboard.press('ArrowRight');
+  await expect(viewer.getByTestId('viewer-name')).toHaveText('d-scan.jpg');
+  await expect(panel.getByTestId('info-taken')).toContainText("the file's date");
+  await expect(panel.getByTestId('info-camera')).toHaveCount(0);
+  await page.keyboard.press('I');
+  await expect(viewer.getByTestId('viewer-info')).toHaveCount(0);
 });

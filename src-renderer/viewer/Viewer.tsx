@@ -34,6 +34,7 @@ import {
   type Size,
   type ZoomState,
 } from './zoom.ts';
+import { InfoPanel } from './InfoPanel.tsx';
 import { TileLayer } from './TileLayer.tsx';
 import { usePyramid } from './usePyramid.ts';
 
@@ -93,6 +94,8 @@ export function Viewer() {
   const stageRef = useRef<HTMLDivElement>(null);
   const view = useElementSize(stageRef);
   const [zoom, setZoom] = useState<ZoomState>(FIT);
+  /** The info panel stays open (or closed) from image to image. */
+  const [infoOpen, setInfoOpen] = useState(false);
   /** Pixel size of the first picture that loaded (for images whose dimensions are unknown). */
   const [natural, setNatural] = useState<Size | null>(null);
   /** Width of the loaded cache image: zooming past it brings in the original. */
@@ -202,6 +205,10 @@ export function Viewer() {
           break;
         case '1':
           applyZoom((z, s, v) => zoomTo(z, 1, s, v));
+          break;
+        case 'i':
+        case 'I':
+          setInfoOpen((o) => !o);
           break;
         default:
           handled = false;
@@ -342,6 +349,15 @@ export function Viewer() {
             1:1
           </button>
           <button
+            className={`btn btn-small${infoOpen ? ' is-on' : ' btn-ghost'}`}
+            title="Information about this image (I)"
+            aria-pressed={infoOpen}
+            data-testid="viewer-info-toggle"
+            onClick={() => setInfoOpen((o) => !o)}
+          >
+            Info
+          </button>
+          <button
             className="btn btn-ghost btn-icon"
             title="Back to the grid (Esc)"
             aria-label="Close viewer"
@@ -352,113 +368,118 @@ export function Viewer() {
           </button>
         </div>
       </div>
-      <div
-        ref={stageRef}
-        className={`viewer-stage${size && canPan(zoom, size, view) ? ' can-pan' : ''}${panning ? ' panning' : ''}`}
-        onPointerDown={onPointerDown}
-        onDoubleClick={() => applyZoom((z, s, v) => (z.mode === 'fit' ? zoomTo(z, 1, s, v) : FIT))}
-      >
-        {showCache && (
-          <img
-            key={cacheUrl}
-            className={`viewer-img${drawn && cacheState === 'loaded' ? '' : ' hidden'}`}
-            data-testid="viewer-img"
-            src={cacheUrl}
-            alt={image?.name ?? ''}
-            draggable={false}
-            style={imgStyle}
-            onLoad={(e) => {
-              setCacheWidth(e.currentTarget.naturalWidth);
-              setCacheState('loaded');
-              onLoaded(e.currentTarget);
-            }}
-            onError={() => setCacheState('error')}
-          />
-        )}
-        {showSource && (
-          <img
-            key={sourceUrl}
-            className={`viewer-img${drawn && sourceState === 'loaded' ? '' : ' hidden'}`}
-            data-testid={showCache ? 'viewer-img-next' : 'viewer-img'}
-            src={sourceUrl}
-            alt={image?.name ?? ''}
-            draggable={false}
-            style={imgStyle}
-            onLoad={(e) => {
-              setSourceState('loaded');
-              onLoaded(e.currentTarget);
-            }}
-            onError={() => setSourceState('error')}
-          />
-        )}
-        {tiles && drawn && image && (
-          <TileLayer
-            imageId={image.id}
-            pyramid={tiles}
-            drawn={drawn}
-            offset={offset}
-            view={view}
-            onLost={lost}
-          />
-        )}
-        {pyramid?.state === 'loading' && (
-          <div className="viewer-source-note" data-testid="viewer-tiles-note">
-            Preparing full resolution…
-          </div>
-        )}
-        {tilesFailed && pyramid.state === 'error' && (
-          <div className="viewer-source-note" data-testid="viewer-tiles-note">
-            Full resolution unavailable: {pyramid.message}
-          </div>
-        )}
-        {image && !anyLoaded && !failed && (
-          <div className="viewer-status">
-            <div className="spinner" />
-          </div>
-        )}
-        {!image && (
-          <div className="viewer-status">
-            <div className="spinner" />
-          </div>
-        )}
-        {image && failed && (
-          <div className="viewer-status" data-testid="viewer-error">
-            {failure && <code>{failure.code}</code>}
-            <span>
-              {failure?.message ??
-                (tilesFailed && pyramid.state === 'error'
-                  ? `This image could not be shown: ${pyramid.message}`
-                  : 'This image could not be shown: neither its view image nor the original loaded.')}
-            </span>
-          </div>
-        )}
-        {image?.animated && !playable && (
-          <div className="viewer-source-note" data-testid="viewer-still-note">
-            Shown still: {formatCount(image.pages ?? 0)} frames of {image.width} × {image.height}{' '}
-            are too many to play
-          </div>
-        )}
-        {image && !cacheUrl && sourceState === 'loaded' && (
-          <div className="viewer-source-note">Showing the original · view image not made yet</div>
-        )}
-        <button
-          className="viewer-nav prev"
-          aria-label="Previous image"
-          disabled={index <= 0}
-          onPointerDown={(e) => e.stopPropagation()}
-          onClick={() => go(-1)}
+      <div className="viewer-body">
+        <div
+          ref={stageRef}
+          className={`viewer-stage${size && canPan(zoom, size, view) ? ' can-pan' : ''}${panning ? ' panning' : ''}`}
+          onPointerDown={onPointerDown}
+          onDoubleClick={() =>
+            applyZoom((z, s, v) => (z.mode === 'fit' ? zoomTo(z, 1, s, v) : FIT))
+          }
         >
-          <ChevronLeftIcon size={28} />
-        </button>
-        <button
-          className="viewer-nav next"
-          aria-label="Next image"
-          disabled={index >= total - 1}
-          onPointerDown={(e) => e.stopPropagation()}
-          onClick={() => go(1)}
-        >
-          <ChevronRightIcon size={28} />
-        </button>
+          {showCache && (
+            <img
+              key={cacheUrl}
+              className={`viewer-img${drawn && cacheState === 'loaded' ? '' : ' hidden'}`}
+              data-testid="viewer-img"
+              src={cacheUrl}
+              alt={image?.name ?? ''}
+              draggable={false}
+              style={imgStyle}
+              onLoad={(e) => {
+                setCacheWidth(e.currentTarget.naturalWidth);
+                setCacheState('loaded');
+                onLoaded(e.currentTarget);
+              }}
+              onError={() => setCacheState('error')}
+            />
+          )}
+          {showSource && (
+            <img
+              key={sourceUrl}
+              className={`viewer-img${drawn && sourceState === 'loaded' ? '' : ' hidden'}`}
+              data-testid={showCache ? 'viewer-img-next' : 'viewer-img'}
+              src={sourceUrl}
+              alt={image?.name ?? ''}
+              draggable={false}
+              style={imgStyle}
+              onLoad={(e) => {
+                setSourceState('loaded');
+                onLoaded(e.currentTarget);
+              }}
+              onError={() => setSourceState('error')}
+            />
+          )}
+          {tiles && drawn && image && (
+            <TileLayer
+              imageId={image.id}
+              pyramid={tiles}
+              drawn={drawn}
+              offset={offset}
+              view={view}
+              onLost={lost}
+            />
+          )}
+          {pyramid?.state === 'loading' && (
+            <div className="viewer-source-note" data-testid="viewer-tiles-note">
+              Preparing full resolution…
+            </div>
+          )}
+          {tilesFailed && pyramid.state === 'error' && (
+            <div className="viewer-source-note" data-testid="viewer-tiles-note">
+              Full resolution unavailable: {pyramid.message}
+            </div>
+          )}
+          {image && !anyLoaded && !failed && (
+            <div className="viewer-status">
+              <div className="spinner" />
+            </div>
+          )}
+          {!image && (
+            <div className="viewer-status">
+              <div className="spinner" />
+            </div>
+          )}
+          {image && failed && (
+            <div className="viewer-status" data-testid="viewer-error">
+              {failure && <code>{failure.code}</code>}
+              <span>
+                {failure?.message ??
+                  (tilesFailed && pyramid.state === 'error'
+                    ? `This image could not be shown: ${pyramid.message}`
+                    : 'This image could not be shown: neither its view image nor the original loaded.')}
+              </span>
+            </div>
+          )}
+          {image?.animated && !playable && (
+            <div className="viewer-source-note" data-testid="viewer-still-note">
+              Shown still: {formatCount(image.pages ?? 0)} frames of {image.width} × {image.height}{' '}
+              are too many to play
+            </div>
+          )}
+          {image && !cacheUrl && sourceState === 'loaded' && (
+            <div className="viewer-source-note">Showing the original · view image not made yet</div>
+          )}
+          <button
+            className="viewer-nav prev"
+            aria-label="Previous image"
+            disabled={index <= 0}
+            onPointerDown={(e) => e.stopPropagation()}
+            onClick={() => go(-1)}
+          >
+            <ChevronLeftIcon size={28} />
+          </button>
+          <button
+            className="viewer-nav next"
+            aria-label="Next image"
+            disabled={index >= total - 1}
+            onPointerDown={(e) => e.stopPropagation()}
+            onClick={() => go(1)}
+          >
+            <ChevronRightIcon size={28} />
+          </button>
+        </div>
+        {infoOpen && <InfoPanel image={image} />}
       </div>
     </div>
   );
