@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Page } from '@playwright/test';
+import { expect, type Page } from '@playwright/test';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -93,6 +93,13 @@ export class AlbumenPage {
   async importPath(path: string): Promise<void> {
     await this.page.getByTestId('import-path').fill(path);
     await this.page.getByTestId('import-submit').click();
+  }
+
+  /** Imports `path` with the jobs panel open and waits for its job to complete. */
+  async importAndWait(path: string, timeout = 60_000): Promise<void> {
+    await this.openJobs();
+    await this.importPath(path);
+    await expect(this.jobCard()).toHaveAttribute('data-status', 'completed', { timeout });
   }
 
   collection(name: string) {

@@ -64,10 +64,7 @@ test('sorts by date taken, both ways, by size, and remembers the order after a r
 }, info) => {
   const app = new AlbumenPage(page);
   await app.open(host.url);
-  await app.openJobs();
-  await app.importPath(photos);
-  await expect(app.jobCard()).toHaveAttribute('data-status', 'completed', { timeout: 60_000 });
-  await app.openJobs();
+  await app.importAndWait(photos);
   const names = () =>
     app
       .thumbs()
@@ -128,4 +125,61 @@ test('the info panel shows the camera, lens and date of a known file, and its fo
   await expect(panel.getByTestId('info-camera')).toHaveCount(0);
   await page.keyboard.press('I');
   await expect(viewer.getByTestId('viewer-info')).toHaveCount(0);
+});
+
+test('the viewer plays a slideshow at the chosen pace and goes full screen', async ({
+  page,
+}, info) => {
+  const app = new AlbumenPage(page);
+  await app.open(host.url);
+  await app.importPath(photos);
+  await app.collection('trip').click();
+  await page.getByTestId('sort-order').selectOption({ label: 'Name' });
+  await page.getByAltText('c-city.jpg', { exact: true }).dblclick();
+  const viewer = page.getByTestId('viewer');
+  const name = viewer.getByTestId('viewer-name');
+  await expect(name).toHaveText('c-city.jpg');
+  await viewer.getByTestId('slideshow-seconds').selectOption('2');
+  await page.keyboard.press('s');
+  await expect(viewer.getByTestId('slideshow-toggle')).toHaveAttribute('aria-pressed', 'true');
+  const started = Date.now();
+  await expect(name).toHaveText('d-scan.jpg', { timeout: 5000 });
+  expect(Date.now() - started).toBeGreaterThan(1500);
+  // After the last image, the first.
+  await expect(name).toHaveText('a-beach.jpg', { timeout: 5000 });
+  // Esc stops the slideshow (and leaves the viewer open); nothing moves then.
+  await page.keyboard.press('Escape');
+  await expect(viewer.getByTestId('slideshow-toggle')).toHaveAttribute('aria-pressed', 'false');
+  await page.waitForTimeout(2500);
+  await expect(name).toHaveText('a-beach.jpg');
+
+  await page.keyboard.press('f');
+  await expect.poll(() => page.evaluate(() => document.fullscreenElement !== null)).toBe(true);
+  await expect(viewer.getByTestId('fullscreen-toggle')).toHaveAttribute('aria-pressed', 'true');
+  await page.keyboard.press('f');
+  await expect.poll(() => page.evaluate(() => document.fullscreenElement !== null)).toBe(false);
+
+  // At 640 x 480 every tool of the viewer is still on screen.
+  await page.setViewportSize({ width: 640, height: 480 });
+  for (const id of [
+    'zoom-in',
+    'zoom-100',
+    'slideshow-toggle',
+    'fullscreen-toggle',
+    'viewer-info-toggle',
+    'viewer-close',
+  ]) {
+    const box = await viewer.getByTestId(id).boundingBox();
+    expect(box, id).not.toBeNull();
+    expect((box?.x ?? 0) + (box?.width ?? 0), id).toBeLessThanOrEqual(640);
+    expect(box?.x ?? -1, id).toBeGreaterThanOrEqual(0);
+  }
+  // And the name shows, not under the tools (they wrap below it).
+  const nameBox = await name.boundingBox();
+  const toolsBox = await viewer.getByTestId('zoom-out').boundingBox();
+  if (!nameBox || !toolsBox) throw new Error('no name or tools');
+  expect(nameBox.width).toBeGreaterThan(40);
+  const apart = nameBox.x + nameBox.width <= toolsBox.x || nameBox.y + nameBox.height <= toolsBox.y;
+  expect(apart).toBe(true);
+  await page.screenshot({ path: info.outputPath('viewer-640.png') });
 });

@@ -81,10 +81,7 @@ test('a HEIC has a thumbnail; an animated GIF is badged and plays in the viewer'
 }, info) => {
   const app = new AlbumenPage(page);
   await app.open(host.url);
-  await app.openJobs();
-  await app.importPath(photos);
-  await expect(app.jobCard()).toHaveAttribute('data-status', 'completed', { timeout: 60_000 });
-  await app.openJobs();
+  await app.importAndWait(photos);
 
   const heic = page.getByAltText('b-phone.heic', { exact: true });
   await expect.poll(() => heic.evaluate((i) => (i as HTMLImageElement).naturalWidth)).toBe(96);

@@ -35,6 +35,7 @@ import {
   type ZoomState,
 } from './zoom.ts';
 import { InfoPanel } from './InfoPanel.tsx';
+import { SLIDE_SECONDS, useSlideshow } from './useSlideshow.ts';
 import { TileLayer } from './TileLayer.tsx';
 import { usePyramid } from './usePyramid.ts';
 
@@ -166,6 +167,19 @@ export function Viewer() {
     },
     [index, total],
   );
+  const openAt = useCallback((i: number) => useAppStore.getState().openViewer(i), []);
+  const slideshow = useSlideshow(index, total, openAt);
+  const viewerRef = useRef<HTMLDivElement>(null);
+  const [fullscreen, setFullscreen] = useState(false);
+  useEffect(() => {
+    const changed = () => setFullscreen(document.fullscreenElement !== null);
+    document.addEventListener('fullscreenchange', changed);
+    return () => document.removeEventListener('fullscreenchange', changed);
+  }, []);
+  const toggleFullscreen = useCallback(() => {
+    if (document.fullscreenElement) void document.exitFullscreen().catch(() => {});
+    else void viewerRef.current?.requestFullscreen().catch(() => {});
+  }, []);
   const applyZoom = useCallback((f: (z: ZoomState, size: Size, view: Size) => ZoomState) => {
     const { size: sz, view: v } = zoomRef.current;
     if (sz) setZoom((z) => f(z, sz, v));
@@ -177,7 +191,17 @@ export function Viewer() {
       let handled = true;
       switch (e.key) {
         case 'Escape':
-          close();
+          // Fullscreen's own Esc is the browser's; a running slideshow stops first.
+          if (slideshow.playing) slideshow.stop();
+          else close();
+          break;
+        case 'f':
+        case 'F':
+          toggleFullscreen();
+          break;
+        case 's':
+        case 'S':
+          slideshow.toggle();
           break;
         case 'ArrowLeft':
           go(-1);
@@ -221,7 +245,7 @@ export function Viewer() {
     // Capture: the viewer owns the keyboard while open (the grid below must not move).
     window.addEventListener('keydown', onKey, true);
     return () => window.removeEventListener('keydown', onKey, true);
-  }, [close, go, applyZoom, index, total]);
+  }, [close, go, applyZoom, index, total, slideshow, toggleFullscreen]);
 
   // Wheel zoom around the cursor; a listener of our own because React's is passive.
   useEffect(() => {
@@ -289,6 +313,7 @@ export function Viewer() {
 
   return (
     <div
+      ref={viewerRef}
       className="viewer"
       data-testid="viewer"
       role="dialog"
@@ -347,6 +372,37 @@ export function Viewer() {
             onClick={() => applyZoom((z, s, v) => zoomTo(z, 1, s, v))}
           >
             1:1
+          </button>
+          <button
+            className={`btn btn-small${slideshow.playing ? ' is-on' : ' btn-ghost'}`}
+            title={slideshow.playing ? 'Stop the slideshow (S)' : 'Slideshow (S)'}
+            aria-pressed={slideshow.playing}
+            data-testid="slideshow-toggle"
+            onClick={slideshow.toggle}
+          >
+            {slideshow.playing ? '■ Slideshow' : '▶ Slideshow'}
+          </button>
+          <select
+            className="field viewer-pace"
+            aria-label="Seconds an image in the slideshow"
+            data-testid="slideshow-seconds"
+            value={slideshow.seconds}
+            onChange={(e) => slideshow.setSeconds(Number(e.target.value))}
+          >
+            {SLIDE_SECONDS.map((n) => (
+              <option key={n} value={n}>
+                {n} s
+              </option>
+            ))}
+          </select>
+          <button
+            className={`btn btn-small${fullscreen ? ' is-on' : ' btn-ghost'}`}
+            title={fullscreen ? 'Leave full screen (F)' : 'Full screen (F)'}
+            aria-pressed={fullscreen}
+            data-testid="fullscreen-toggle"
+            onClick={toggleFullscreen}
+          >
+            Full screen
           </button>
           <button
             className={`btn btn-small${infoOpen ? ' is-on' : ' btn-ghost'}`}
