@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -54,6 +54,17 @@ test.beforeAll(async () => {
   await host.start();
 });
 
+/** The trip in name order (importing it again is a rescan), with `name` open in the viewer. */
+async function openInViewer(page: Page, name: string) {
+  const app = new AlbumenPage(page);
+  await app.open(host.url);
+  await app.importPath(photos);
+  await app.collection('trip').click();
+  await page.getByTestId('sort-order').selectOption({ label: 'Name' });
+  await page.getByAltText(name, { exact: true }).dblclick();
+  return page.getByTestId('viewer');
+}
+
 test.afterAll(async () => {
   await host.stop();
   cleanup();
@@ -101,13 +112,7 @@ test('sorts by date taken, both ways, by size, and remembers the order after a r
 test('the info panel shows the camera, lens and date of a known file, and its folder to copy', async ({
   page,
 }, info) => {
-  const app = new AlbumenPage(page);
-  await app.open(host.url);
-  await app.importPath(photos);
-  await app.collection('trip').click();
-  await page.getByTestId('sort-order').selectOption({ label: 'Name' });
-  await page.getByAltText('c-city.jpg', { exact: true }).dblclick();
-  const viewer = page.getByTestId('viewer');
+  const viewer = await openInViewer(page, 'c-city.jpg');
   await expect(viewer.getByTestId('viewer-name')).toHaveText('c-city.jpg');
   await expect(viewer.getByTestId('viewer-info')).toHaveCount(0);
   await page.keyboard.press('i');
@@ -130,13 +135,7 @@ test('the info panel shows the camera, lens and date of a known file, and its fo
 test('the viewer plays a slideshow at the chosen pace and goes full screen', async ({
   page,
 }, info) => {
-  const app = new AlbumenPage(page);
-  await app.open(host.url);
-  await app.importPath(photos);
-  await app.collection('trip').click();
-  await page.getByTestId('sort-order').selectOption({ label: 'Name' });
-  await page.getByAltText('c-city.jpg', { exact: true }).dblclick();
-  const viewer = page.getByTestId('viewer');
+  const viewer = await openInViewer(page, 'c-city.jpg');
   const name = viewer.getByTestId('viewer-name');
   await expect(name).toHaveText('c-city.jpg');
   await viewer.getByTestId('slideshow-seconds').selectOption('2');

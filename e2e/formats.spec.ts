@@ -71,6 +71,22 @@ async function screenVsSource(
   };
 }
 
+/** Imports `dir` (collection `collection`), opens its one image `name` in the viewer at 1:1. */
+async function openAtActualPixels(page: Page, dir: string, collection: string, name: string) {
+  const app = new AlbumenPage(page);
+  await app.open(host.url);
+  await app.openJobs();
+  await app.importPath(dir);
+  await app.collection(collection).click();
+  await expect(page.getByAltText(name, { exact: true })).toBeVisible({ timeout: 60_000 });
+  await app.thumbs().first().dblclick();
+  const viewer = page.getByTestId('viewer');
+  await expect(viewer.getByTestId('viewer-name')).toHaveText(name);
+  await page.keyboard.press('1');
+  await expect(viewer.getByTestId('zoom-level')).toHaveText('100%');
+  return viewer;
+}
+
 test.afterAll(async () => {
   await host.stop();
   cleanup();
@@ -184,18 +200,7 @@ test("a TIFF at 100 % shows its own pixels, not the view image's", async ({ page
   // 2600 x 1800: wider than the 1920 view image.
   const tiff = await blockImage(2600, 1800).tiff().toBuffer();
   writeFileSync(join(dir, 'scan.tiff'), tiff);
-  const app = new AlbumenPage(page);
-  await app.open(host.url);
-  await app.openJobs();
-  await app.importPath(dir);
-  await expect(app.collection('scans')).toBeVisible();
-  await app.collection('scans').click();
-  await expect(page.getByAltText('scan.tiff', { exact: true })).toBeVisible({ timeout: 60_000 });
-  await app.thumbs().first().dblclick();
-  const viewer = page.getByTestId('viewer');
-  await expect(viewer.getByTestId('viewer-name')).toHaveText('scan.tiff');
-  await page.keyboard.press('1');
-  await expect(viewer.getByTestId('zoom-level')).toHaveText('100%');
+  await openAtActualPixels(page, dir, 'scans', 'scan.tiff');
   // The picture drawn is the full-size rendition, 2600 pixels wide.
   await expect
     .poll(
@@ -235,17 +240,7 @@ test('a 72-megapixel image shows its own pixels at 1:1 from tiles, and pans', as
   page.on('request', (r) => {
     if (r.url().includes('/media/tile/')) tileRequests.push(r.url());
   });
-  const app = new AlbumenPage(page);
-  await app.open(host.url);
-  await app.openJobs();
-  await app.importPath(dir);
-  await app.collection('panoramas').click();
-  await expect(page.getByAltText('pano.jpg', { exact: true })).toBeVisible({ timeout: 60_000 });
-  await app.thumbs().first().dblclick();
-  const viewer = page.getByTestId('viewer');
-  await expect(viewer.getByTestId('viewer-name')).toHaveText('pano.jpg');
-  await page.keyboard.press('1');
-  await expect(viewer.getByTestId('zoom-level')).toHaveText('100%');
+  const viewer = await openAtActualPixels(page, dir, 'panoramas', 'pano.jpg');
 
   const layer = viewer.getByTestId('viewer-tiles');
   /** Waits until every tile on screen has loaded; returns where the picture's corner is. */

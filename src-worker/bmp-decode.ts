@@ -285,7 +285,7 @@ export function decodeDib(
       }
     }
   }
-  return { data: out, width, height, alpha: alphaSeen && !opaque(out) };
+  return { data: out, width, height, alpha: alphaSeen && !isOpaque(out) };
 }
 
 /** True when some pixel's fourth byte (of 32-bit rows) is not zero. */
@@ -296,7 +296,8 @@ function anyAlphaByte(px: Uint8Array, width: number, height: number, stride: num
   return false;
 }
 
-function opaque(rgba: Uint8Array): boolean {
+/** True when every alpha value of RGBA pixels is 255 (HEIC's decode is checked with it too). */
+export function isOpaque(rgba: Uint8Array): boolean {
   for (let i = 3; i < rgba.length; i += 4) if (rgba[i] !== 255) return false;
   return true;
 }

@@ -34,7 +34,15 @@ import {
 } from '../src-shared/formats.ts';
 import { estimateJpegQuality } from '../src-shared/jpeg-quality.ts';
 import { heifColour, iccOf, pngWithProfile } from './heif-colour.ts';
-import { decodeBmp, decodeIco, isBmp, isIco, type Embedded, type Rgba } from './bmp-decode.ts';
+import {
+  decodeBmp,
+  decodeIco,
+  isBmp,
+  isIco,
+  isOpaque,
+  type Embedded,
+  type Rgba,
+} from './bmp-decode.ts';
 import { decodeHeif } from './heif-decode.ts';
 import { decodeJxl, isJxl } from './jxl-decode.ts';
 import { readPhotoMeta } from './photo-meta.ts';
@@ -254,7 +262,7 @@ async function finish(
  * bounds it) into upright pixels that sharp then resizes and encodes.
  */
 async function renderHeic(req: RenderRequest): Promise<RenderResult> {
-  const bytes = req.input.kind === 'file' ? await readFile(req.input.path) : req.input.data;
+  const bytes = await wholeInput(req.input);
   const pixels = await decodeHeif(bytes, req.maxPixels);
   if ('code' in pixels) return { ok: false, ...pixels };
   const { data, width, height, channels } = pixels;
@@ -292,7 +300,7 @@ async function renderBitmap(
   format: 'bmp' | 'ico',
   decode: (bytes: Uint8Array, maxPixels: number) => Rgba | Embedded | Failure,
 ): Promise<RenderResult> {
-  const bytes = req.input.kind === 'file' ? await readFile(req.input.path) : req.input.data;
+  const bytes = await wholeInput(req.input);
   const decoded = decode(bytes, req.maxPixels);
   if ('code' in decoded) return { ok: false, ...decoded };
   let source: Sharp;
@@ -321,15 +329,9 @@ async function renderBitmap(
   return finish(source.timeout({ seconds: req.timeoutSeconds }), req, info, undefined, alpha);
 }
 
-/** True when every alpha value of RGBA pixels is 255. */
-function isOpaque(rgba: Uint8Array): boolean {
-  for (let i = 3; i < rgba.length; i += 4) if (rgba[i] !== 255) return false;
-  return true;
-}
-
 /** A JPEG XL, decoded by jxl-oxide (whole, as the walk's size limit bounds it). */
 async function renderJxl(req: RenderRequest): Promise<RenderResult> {
-  const bytes = req.input.kind === 'file' ? await readFile(req.input.path) : req.input.data;
+  const bytes = await wholeInput(req.input);
   const decoded = await decodeJxl(bytes, req.maxPixels);
   if ('code' in decoded) return { ok: false, ...decoded };
   const source = sharp(decoded.png, { limitInputPixels: req.maxPixels }).timeout({
@@ -503,6 +505,14 @@ const DECODED_FORMATS: ReadonlySet<string> = new Set([
   'tiff',
   'svg',
 ]);
+
+/**
+ * Every byte of the input, for the decoders that take a whole file (HEIC,
+ * JPEG XL, BMP/ICO: the walk's file size limit bounds it).
+ */
+async function wholeInput(input: RenderInput): Promise<Uint8Array> {
+  return input.kind === 'file' ? readFile(input.path) : input.data;
+}
 
 /** The CONTENT_HASH of all of the source's bytes, hex. */
 async function hashOf(input: RenderInput): Promise<string> {
